@@ -1,0 +1,1 @@
+//! Reading driver arguments. STUB.

@@ -1,0 +1,123 @@
+//! Storage drivers: where a CGI::Session record lives, as bytes.
+//!
+//! A driver moves opaque bytes to and from a store under a session id. It knows
+//! nothing of serializers or session semantics — exactly Perl's four-method
+//! contract (`retrieve`, `store`, `remove`, `traverse`), and that smallness is the
+//! point: a new store is four methods.
+//!
+//! # The contract
+//! See [`Driver`]. Every driver shares its store with Perl 4.48: the same file
+//! names, keys, rows, modes and locks, so a Perl process and a Rust process can
+//! use one store at the same time.
+//!
+//! # Traversal is push, not pull
+//! [`Driver::traverse`] calls back once per stored id (internal iteration), as
+//! Perl's `traverse($coderef)` does. The driver keeps control of its cursor,
+//! directory handle or lock for exactly as long as the walk lasts, and the caller
+//! never holds a half-open iterator; [`ControlFlow::Break`] stops early. Callers
+//! that load sessions during a walk do so through the same `&self`, so a driver
+//! must not hold a lock across the callback that its own `retrieve` would need.
+//!
+//! # Drivers here
+//! * [`file`]: the default store, one file per session (spec §5.2).
+//! * [`memory`]: an in-process map; the worked example of the contract.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+
+pub mod args;
+pub mod file;
+pub mod memory;
+
+pub use file::FileDriver;
+pub use memory::MemoryDriver;
+
+/// Driver arguments by Perl's option names (`Directory`, `UMask`, `NoFlock`, `DataSource`, ...).
+/// Values are text; numeric options accept Perl's spellings (see [`args`]).
+pub type Args = BTreeMap<String, String>;
+
+/// What went wrong in a driver, naming the store and the operation.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The session id cannot be used as a key in this store (e.g. `/` for the file driver).
+    #[error("{op}(): session id {id:?} is not valid here: {reason}")]
+    InvalidId {
+        /// The operation: `retrieve`, `store`, `remove`.
+        op: &'static str,
+        /// The offending id.
+        id: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// An I/O error on a path.
+    #[error("{op}(): {what} '{path}': {source}")]
+    Io {
+        /// The operation.
+        op: &'static str,
+        /// What was being done, e.g. `couldn't open`.
+        what: &'static str,
+        /// The path involved.
+        path: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A driver argument is missing or malformed.
+    #[error("driver argument {name}: {message}")]
+    BadArg {
+        /// Perl's option name.
+        name: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The store refused something for a security reason (e.g. a symlink planted where a
+    /// session file should be that could not be removed).
+    #[error("{op}(): {message}")]
+    Refused {
+        /// The operation.
+        op: &'static str,
+        /// What was refused and why.
+        message: String,
+    },
+    /// The driver cannot do this at all (e.g. traverse on a store with no listing).
+    #[error("{driver} driver: {message}")]
+    Unsupported {
+        /// The driver's name.
+        driver: &'static str,
+        /// What it cannot do, and what to do instead.
+        message: String,
+    },
+    /// Any other failure of the backing store, with its message.
+    #[error("{driver} driver: {message}")]
+    Backend {
+        /// The driver's name.
+        driver: &'static str,
+        /// The store's own message.
+        message: String,
+    },
+}
+
+/// Moves session records (opaque bytes) to and from one store.
+///
+/// All methods take `&self` so one driver can serve many sessions and threads;
+/// drivers with connection state guard it internally.
+pub trait Driver: Send + Sync {
+    /// The name used in a DSN (`driver:NAME`).
+    fn name(&self) -> &'static str;
+
+    /// The record stored under `id`: `Ok(None)` when there is none (Perl's "not found",
+    /// which for Perl also covers an empty record), `Err` only when the store failed.
+    fn retrieve(&self, id: &str) -> Result<Option<Vec<u8>>, Error>;
+
+    /// Writes the whole record for `id`, creating or replacing it.
+    fn store(&self, id: &str, data: &[u8]) -> Result<(), Error>;
+
+    /// Removes the record for `id`. Removing a record that is already gone succeeds.
+    fn remove(&self, id: &str) -> Result<(), Error>;
+
+    /// Calls `visit` once for every stored id, in storage order, until it returns
+    /// [`ControlFlow::Break`]. Ids that cannot be named (not UTF-8) are skipped.
+    fn traverse(&self, visit: &mut dyn FnMut(&str) -> ControlFlow<()>) -> Result<(), Error>;
+}

@@ -1,0 +1,72 @@
+//! Perl data and the serializers that CGI::Session 4.48 stores it with.
+//!
+//! This crate owns the [`Value`] model — Perl data as Perl sees it — and every
+//! codec that turns a session's data hash into the bytes a store holds and back.
+//! It knows nothing of drivers or sessions: a serializer sees a [`Value`] and bytes.
+//!
+//! # The contract
+//! A [`Serializer`] is two functions, as in Perl (`freeze` and `thaw`):
+//! * [`Serializer::freeze`] writes exactly what Perl 4.48's serializer of the same
+//!   name writes for the same data (apart from hash order, which Perl randomises),
+//!   so Perl reads it back as the same data;
+//! * [`Serializer::thaw`] reads everything Perl's serializer writes and **never
+//!   executes anything**: stored data is parsed, not evaluated. Malformed,
+//!   truncated, hostile or too deeply nested input gives an [`Error`] naming the
+//!   byte offset and what was expected — never a panic, a hang or an unbounded
+//!   allocation.
+//!
+//! # What is here
+//! * [`value`]: [`Value`], [`Hash`], [`Object`]; [`string`]: [`PerlString`];
+//!   [`number`]: Perl's number printing and numification.
+//! * [`dumper`]: serializer `default` (Data::Dumper text, spec §7.1).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod dumper;
+pub mod number;
+pub mod string;
+pub mod value;
+
+pub use dumper::Dumper;
+pub use string::PerlString;
+pub use value::{Hash, Object, Regexp, Value, MAX_DEPTH};
+
+/// Why data could not be frozen or thawed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The input is not valid for the format: where it went wrong and what was expected.
+    #[error("{format}: at byte {offset}: {message}")]
+    Syntax {
+        /// The serializer's name, e.g. `default`.
+        format: &'static str,
+        /// Byte offset into the input where the problem was found.
+        offset: usize,
+        /// What was found, and what was expected there.
+        message: String,
+    },
+    /// The data is well-formed but holds something this implementation refuses to build
+    /// (a cycle, executable code, a type the format cannot carry, nesting beyond [`MAX_DEPTH`]).
+    #[error("{format}: {message}")]
+    Unsupported {
+        /// The serializer's name.
+        format: &'static str,
+        /// What was refused, and why.
+        message: String,
+    },
+}
+
+/// Turns a session's data into stored bytes and back (Perl's `freeze`/`thaw`).
+///
+/// Implementations are stateless or internally immutable, so one instance serves
+/// every session and thread.
+pub trait Serializer: Send + Sync {
+    /// The name used in a DSN (`serializer:NAME`), lower case.
+    fn name(&self) -> &'static str;
+
+    /// Writes `data` (the session's hash reference) as Perl's serializer would.
+    fn freeze(&self, data: &Value) -> Result<Vec<u8>, Error>;
+
+    /// Reads bytes written by this serializer (by Perl or by us) back into a value.
+    /// Never executes anything from the input.
+    fn thaw(&self, bytes: &[u8]) -> Result<Value, Error>;
+}
