@@ -10,6 +10,17 @@
 //! names, keys, rows, modes and locks, so a Perl process and a Rust process can
 //! use one store at the same time.
 //!
+//! In Perl terms (spec §5.1), `retrieve` returns the data, or a false value for "not
+//! found", or undef with errstr; `store` and `remove` return true or undef. Here:
+//!
+//! | Perl | Rust |
+//! |---|---|
+//! | `retrieve` returns data | `Ok(Some(bytes))` |
+//! | `retrieve` returns `0`, `""` (or data `"0"`, which the session reads as false, spec §2.3 step 7) | `Ok(None)` |
+//! | undef + errstr | `Err(Error)`, naming the operation and the path or key, like Perl's errstr |
+//!
+//! [`memory`] walks through implementing the trait, one decision at a time.
+//!
 //! # Traversal is push, not pull
 //! [`Driver::traverse`] calls back once per stored id (internal iteration), as
 //! Perl's `traverse($coderef)` does. The driver keeps control of its cursor,
@@ -18,8 +29,13 @@
 //! that load sessions during a walk do so through the same `&self`, so a driver
 //! must not hold a lock across the callback that its own `retrieve` would need.
 //!
+//! # Arguments
+//! Drivers are built from [`Args`], Perl's driver-argument hash with text values.
+//! [`args`] reads them the way Perl does (`||` versus `exists` defaults, Perl
+//! truthiness, octal modes) and reports a malformed value as [`Error::BadArg`].
+//!
 //! # Drivers here
-//! * [`file`]: the default store, one file per session (spec §5.2).
+//! * [`file`](mod@file): the default store, one file per session (spec §5.2).
 //! * [`memory`]: an in-process map; the worked example of the contract.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -109,15 +125,30 @@ pub trait Driver: Send + Sync {
 
     /// The record stored under `id`: `Ok(None)` when there is none (Perl's "not found",
     /// which for Perl also covers an empty record), `Err` only when the store failed.
+    ///
+    /// An id the store could never hold is also "not found", not an error, as in Perl
+    /// (spec §5.2: the file driver's `retrieve("a/b")` finds nothing).
     fn retrieve(&self, id: &str) -> Result<Option<Vec<u8>>, Error>;
 
     /// Writes the whole record for `id`, creating or replacing it.
+    ///
+    /// A concurrent writer of the same id is a collision the last writer wins; the
+    /// record is never merged. An id the store cannot key is refused with
+    /// [`Error::InvalidId`], never mangled into another key.
     fn store(&self, id: &str, data: &[u8]) -> Result<(), Error>;
 
     /// Removes the record for `id`. Removing a record that is already gone succeeds.
+    ///
+    /// (Perl's file driver reports that case as an error, spec §8.2 item 7; treating
+    /// it as success makes concurrent deletes of one session both succeed.)
     fn remove(&self, id: &str) -> Result<(), Error>;
 
     /// Calls `visit` once for every stored id, in storage order, until it returns
     /// [`ControlFlow::Break`]. Ids that cannot be named (not UTF-8) are skipped.
+    ///
+    /// `visit` may call `retrieve`, `store` and `remove` on this same driver (Perl's
+    /// `find()` loads every session it visits), so no lock those need may be held
+    /// while it runs. `Err` means the listing itself failed (e.g. the directory
+    /// cannot be opened); what the callback does with each id is its own business.
     fn traverse(&self, visit: &mut dyn FnMut(&str) -> ControlFlow<()>) -> Result<(), Error>;
 }

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 pub mod fixed;
 pub mod incr;
 pub mod md5;
+mod perl_num;
 
 pub use fixed::Static;
 pub use incr::Incr;

@@ -1,0 +1,90 @@
+//! The `FileName` template: how a session id becomes a file name and back (spec §5.2).
+
+use regex::Regex;
+
+use crate::args::bad_arg;
+use crate::Error;
+
+/// Perl's `FileName` template split around its one `%s`, and the matching traverse
+/// pattern.
+#[derive(Debug, Clone)]
+pub(super) struct FileNameTemplate {
+    prefix: String,
+    suffix: String,
+    /// spec §5.2 traverse: Perl turns `.` into `\.` and `%s` into `(.+)`, anchored.
+    /// Here every literal is escaped, which matches the same names for any template
+    /// this driver accepts whose only metacharacter is `.`. Like Perl's `.`, `(.+)`
+    /// does not match a newline.
+    pattern: Regex,
+}
+
+impl FileNameTemplate {
+    pub(super) fn parse(template: &str) -> Result<Self, Error> {
+        let refuse = |why: &str| Err(bad_arg("FileName", format!("{template:?} {why}")));
+        let Some((prefix, suffix)) = template.split_once("%s") else {
+            return refuse("must contain %s, where the session id goes");
+        };
+        if prefix.contains('%') || suffix.contains('%') {
+            return refuse("may contain only one %s and no other % directive");
+        }
+        if template.contains(['/', '\0']) {
+            return refuse("must be a plain file name (no / or NUL)");
+        }
+        let pattern = format!("^{}(.+){}$", regex::escape(prefix), regex::escape(suffix));
+        let pattern = Regex::new(&pattern).map_err(|e| bad_arg("FileName", e.to_string()))?;
+        Ok(FileNameTemplate {
+            prefix: prefix.to_owned(),
+            suffix: suffix.to_owned(),
+            pattern,
+        })
+    }
+
+    /// `sprintf($FileName, $id)`.
+    pub(super) fn file_name(&self, id: &str) -> String {
+        format!("{}{id}{}", self.prefix, self.suffix)
+    }
+
+    /// The id in a directory entry's name, if the name is a session file's.
+    pub(super) fn id_in<'n>(&self, name: &'n str) -> Option<&'n str> {
+        self.pattern
+            .captures(name)
+            .and_then(|c| c.get(1))
+            .map(|m| m.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_builds_names_and_matches_them_back() {
+        let t = FileNameTemplate::parse("cgisess_%s").unwrap();
+        assert_eq!(t.file_name("abc"), "cgisess_abc");
+        assert_eq!(t.id_in("cgisess_abc"), Some("abc"));
+        assert_eq!(t.id_in("cgisess_"), None);
+        assert_eq!(t.id_in("xcgisess_abc"), None);
+        assert_eq!(t.id_in("cgisess_a\nb"), None);
+        assert_eq!(t.id_in("cgisess_abc\n"), None);
+
+        let t = FileNameTemplate::parse("sess.%s.dat").unwrap();
+        assert_eq!(t.id_in("sess.a.b.dat"), Some("a.b"));
+        // Perl escapes `.`: these do not match.
+        assert_eq!(t.id_in("sessXabcXdat"), None);
+        // Other metacharacters are literal here (Perl would treat `+` as a regex).
+        let t = FileNameTemplate::parse("s+%s").unwrap();
+        assert_eq!(t.id_in("s+x"), Some("x"));
+        assert_eq!(t.id_in("ssx"), None);
+    }
+
+    #[test]
+    fn template_refuses_what_perl_would_mangle() {
+        for bad in ["cgisess", "%s_%s", "%d_%s", "100%%_%s", "sub/%s", "a\0%s"] {
+            let err = FileNameTemplate::parse(bad).unwrap_err();
+            assert!(
+                err.to_string().starts_with("driver argument FileName: "),
+                "{err}"
+            );
+        }
+    }
+}
