@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The test command: installs the Perl oracle if it is missing, then checks
+# formatting and lints, and runs every test (unit, integration, live Perl, doc).
+# Set CGISESS_REQUIRE_ORACLE=1 / CGISESS_REQUIRE_SERVICES=1 to make a missing
+# Perl or server fail the tests instead of skipping them (CI does).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-oracle.sh
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+cargo test --workspace --all-features
