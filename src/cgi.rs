@@ -46,17 +46,21 @@ pub fn claimed_id(query: &impl Query, name: &str) -> Option<String> {
 impl Config {
     /// Perl's `load($dsn, $query)`: the claimed id is read from the request.
     pub fn load_request(&self, query: &impl Query) -> Result<Session> {
-        self.load_with(&self.request_options(query))
+        self.load_with(&self.request_options(query, None))
     }
 
     /// Perl's `new($dsn, $query)`: load the request's session, or create one.
     pub fn new_request(&self, query: &impl Query) -> Result<Session> {
-        self.new_with(&self.request_options(query))
+        self.new_with(&self.request_options(query, None))
     }
 
-    fn request_options(&self, query: &impl Query) -> LoadOptions {
+    /// The load options for a request: the claimed id read under `name` (Perl's 4th
+    /// argument `{name => ...}`) or the config's name. Set more fields (`remote_addr`,
+    /// `read_only`) before passing them to [`Config::load_with`] or [`Config::new_with`].
+    pub fn request_options(&self, query: &impl Query, name: Option<&str>) -> LoadOptions {
         LoadOptions {
-            claimed_id: claimed_id(query, self.name()),
+            claimed_id: claimed_id(query, name.unwrap_or(self.name())),
+            name: name.map(str::to_string),
             ..LoadOptions::default()
         }
     }

@@ -185,7 +185,7 @@ impl Config {
     /// [`new_session`](Self::new_session) with every option.
     pub fn new_with(&self, opts: &LoadOptions) -> Result<Session> {
         let mut session = Session::load_from(self.clone(), opts)?;
-        session.create_if_empty(opts)?;
+        session.create_if_empty()?;
         Ok(session)
     }
 

@@ -22,7 +22,7 @@
 
 use std::sync::Arc;
 
-use cgi_session_serializers::{number, Hash, Object, PerlString, Regexp, Value, MAX_DEPTH};
+use cgi_session_serializers::{number, Hash, Object, PerlString, Regexp, Value};
 use serde_json::{Map, Value as Json};
 
 use crate::error::{Error, Result};
@@ -58,16 +58,20 @@ fn tagged<const N: usize>(pairs: [(&str, Json); N]) -> Json {
     Json::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
+/// How deeply [`from_json`] nests: serde_json's own parser limit, so any JSON text
+/// that parsed converts.
+pub const JSON_MAX_DEPTH: usize = 128;
+
 /// Converts JSON to a Perl value by the mapping above. Nesting deeper than
-/// [`MAX_DEPTH`] is refused.
+/// [`JSON_MAX_DEPTH`] is refused.
 pub fn from_json(json: &Json) -> Result<Value> {
     from_json_at(json, 0)
 }
 
 fn from_json_at(json: &Json, depth: usize) -> Result<Value> {
-    if depth > MAX_DEPTH {
+    if depth > JSON_MAX_DEPTH {
         return Err(Error::Usage(format!(
-            "JSON nested deeper than {MAX_DEPTH} levels"
+            "JSON nested deeper than {JSON_MAX_DEPTH} levels"
         )));
     }
     let inner = |j: &Json| from_json_at(j, depth + 1);
@@ -147,7 +151,7 @@ mod tests {
         let json: Json = serde_json::from_str(r#"{"$ref": 1, "other": 2}"#).unwrap();
         assert_eq!(from_json(&json).unwrap().as_hash().unwrap().len(), 2);
         let mut deep = Json::Null;
-        for _ in 0..MAX_DEPTH + 5 {
+        for _ in 0..JSON_MAX_DEPTH + 5 {
             deep = Json::Array(vec![deep]);
         }
         assert!(from_json(&deep).is_err());

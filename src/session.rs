@@ -114,6 +114,9 @@ pub struct Session {
     data: Hash,
     status: Status,
     claimed_id: Option<String>,
+    /// The client address of the request that loaded this session; `new` and
+    /// `renew` record it, as Perl records `$ENV{REMOTE_ADDR}` of the current request.
+    request_addr: String,
     name: Option<String>,
     config: Config,
 }
@@ -159,6 +162,7 @@ impl Session {
             ]),
             status: Status::UNSET,
             claimed_id: opts.claimed_id.clone(),
+            request_addr: remote_addr.clone(),
             name: opts.name.clone(),
             config,
         };
@@ -236,7 +240,7 @@ impl Session {
     }
 
     /// Spec §2.4 step 3: give an empty session a new id.
-    pub(crate) fn create_if_empty(&mut self, opts: &LoadOptions) -> Result<()> {
+    pub(crate) fn create_if_empty(&mut self) -> Result<()> {
         if self.data.get(&key(keys::ID)).is_some_and(Value::is_true) {
             return Ok(());
         }
@@ -247,12 +251,11 @@ impl Session {
             _ => Value::from(id.as_str()),
         };
         let now = Value::Int(self.config.now());
-        let remote_addr = self.config.remote_addr(opts);
         self.data.insert(key(keys::ID), id_value);
         self.data.insert(key(keys::CTIME), now.clone());
         self.data.insert(key(keys::ATIME), now);
-        self.data
-            .insert(key(keys::REMOTE_ADDR), Value::from(remote_addr.as_str()));
+        let addr = Value::from(self.request_addr.as_str());
+        self.data.insert(key(keys::REMOTE_ADDR), addr);
         self.status.set(Status::NEW);
         Ok(())
     }
@@ -261,11 +264,7 @@ impl Session {
     /// idiom): the status is reset, and an empty session gets a new id. Not expired afterwards.
     pub fn renew(&mut self) -> Result<()> {
         self.status = Status::UNSET;
-        let opts = LoadOptions {
-            claimed_id: self.claimed_id.clone(),
-            ..LoadOptions::default()
-        };
-        self.create_if_empty(&opts)
+        self.create_if_empty()
     }
 
     /// The numeric value of a reserved time key, as Perl numifies it (missing is 0).
