@@ -1,0 +1,373 @@
+#!/usr/bin/perl
+# Regenerates every fixture in compat-fixtures/ with Perl's CGI::Session 4.48:
+#
+#     perl compat-fixtures/generate.pl
+#
+# Each session is written through CGI::Session->new (file driver, default
+# serializer, id:static) exactly as an application would, except for two things
+# that make the bytes reproducible: hash keys are sorted ($Data::Dumper::Sortkeys,
+# which the default serializer honours, spec §7.1) and the clock CGI::Session reads
+# is fixed. What Perl reads back from each file is recorded beside it as typed JSON
+# (tests/oracle/README.md), by the same oracle the live tests use.
+use strict;
+use warnings;
+
+no warnings 'once';    # $Data::Dumper::Sortkeys is read by Data::Dumper only
+
+our $NOW;    # the time CGI::Session sees; set per fixture
+BEGIN { *CORE::GLOBAL::time = sub () { defined $NOW ? $NOW : CORE::time() } }
+
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Path qw(make_path);
+use JSON::PP ();
+
+use CGI::Session;
+
+# Far in the future, so fixtures never expire when a test loads them; still ten
+# digits, so Data::Dumper writes the times as bare integers as it does today.
+use constant FUTURE => 4102444800;    # 2100-01-01T00:00:00Z
+use constant PAST   => 1000000000;    # 2001-09-09: anything with an expiry has expired
+
+my $root   = dirname(abs_path(__FILE__));
+my $oracle = abs_path("$root/../tests/oracle/oracle.pl");
+
+$Data::Dumper::Sortkeys = 1;
+delete $ENV{REMOTE_ADDR};
+# Data::Dumper warns as it writes a code ref as `sub { "DUMMY" }`; that is expected here.
+$SIG{__WARN__} = sub { warn @_ unless $_[0] =~ /^Encountered CODE ref/ };
+
+# The classes of CGI::Session's own test suite (CGI::Session::Test::Default).
+{
+    package CGI::Session::Test::SimpleObjectClass;
+    use Class::Struct;
+    struct(name => '$', emails => '@', blogs => '%');
+
+    package OverloadedClass;
+    use overload '""' => sub { $_[0]->{str_value} }, 'eq' => sub { "$_[0]" eq $_[1] };
+    sub new { bless { str_value => $_[1] }, $_[0] }
+}
+
+# ------------------------------------------------------------------ the sessions
+
+my @default = (
+    {   id          => 'fx_basic',
+        remote_addr => '192.0.2.7',
+        build       => sub {
+            my $s = shift;
+            $s->param(user => 'alice', cart => [ 1, 2 ], prefs => { lang => 'en' }, logged_in => 1);
+            $s->expire('+2h');
+            $s->expire(logged_in => '+30m');
+        },
+    },
+    {   id    => 'fx_nested',
+        build => sub {
+            shift->param(
+                tree   => { a => { b => { c => [ 1, [ 2, [ 3, { d => 'deep' } ] ] ] } } },
+                rows   => [ { id => 1, tags => [ 'x', 'y' ] }, { id => 2, tags => [] } ],
+                matrix => [ [ 1, 2 ], [ 3, 4 ] ],
+            );
+        },
+    },
+    {   id    => 'fx_strings',
+        build => sub {
+            shift->param(
+                latin1       => "caf\xe9",
+                utf8_bytes   => "caf\xc3\xa9",
+                quotes       => q{it's "quoted"},
+                backslashes  => 'back\\slash \\\\ two',
+                trailing_bs  => 'ends with \\',
+                newline      => "line1\nline2\n",
+                cr_tab       => "a\rb\tc",
+                nul          => "nul\0byte",
+                del          => "del\x7f",
+                sigils       => '$HOME @ARGV ${x} @{[ 1 ]} %h',
+                code_like    => q{'; system('true'); '},
+                empty        => '',
+                space        => ' ',
+                all_bytes    => join('', map { chr } 0 .. 255),
+            );
+        },
+    },
+    {   id    => 'fx_unicode',
+        build => sub {
+            my $upgraded = "caf\xe9";
+            utf8::upgrade($upgraded);
+            my $ascii_upgraded = "plain";
+            utf8::upgrade($ascii_upgraded);
+            shift->param(
+                wide           => "\x{263a}",
+                mixed          => "caf\x{e9} \x{263a}",
+                upgraded       => $upgraded,
+                ascii_upgraded => $ascii_upgraded,
+                wide_escapes   => "\x{263a} \$x \@y \"q\" \\ 'single' \n",
+                astral         => "\x{1f600}",
+                cjk            => "\x{65e5}\x{672c}\x{8a9e}",
+                list           => [ "\x{263a}", "caf\xe9" ],
+            );
+        },
+    },
+    {   id    => 'fx_keys',
+        build => sub {
+            my $upgraded_key = "na\xefve";
+            utf8::upgrade($upgraded_key);
+            shift->param(
+                keys => {
+                    "\x{263a}"    => 'wide key',
+                    "caf\xe9"     => 'latin-1 key',
+                    $upgraded_key => 'upgraded key',
+                    '10'          => 'numeric key',
+                    ''            => 'empty key',
+                    '-x'          => 'dash key',
+                    "it's"        => 'quote key',
+                    'a\\b'        => 'backslash key',
+                    "new\nline"   => 'newline key',
+                    '$x'          => 'sigil key',
+                },
+            );
+        },
+    },
+    {   id    => 'fx_numbers',
+        build => sub {
+            my $numified = '3600';
+            my $float_str = '3.50';
+            { no warnings; my $x = $numified + 0; $x = $float_str + 0; }
+            shift->param(
+                int          => 42,
+                negative     => -5,
+                zero         => 0,
+                ten_digits   => 9999999999,
+                neg_ten      => -999999999,
+                big          => 12345678901,
+                neg_big      => -1234567890,
+                uv_max       => 18446744073709551615,
+                float        => 3.25,
+                float_big    => 1e20,
+                float_small  => 0.1,
+                float_sum    => 0.1 + 0.2,
+                float_whole  => 1e3,
+                inf          => 9**9**9,
+                neg_inf      => -9**9**9,
+                str_007      => '007',
+                str_10       => '10',
+                str_plus     => '+5',
+                str_neg_zero => '-0',
+                str_3600     => '3600',
+                str_space    => ' 42',
+                str_exp      => '1e3',
+                str_hex      => '0x10',
+                numified     => $numified,
+                numified_f   => $float_str,
+                true         => !!1,
+                false        => !!0,
+            );
+        },
+    },
+    {   id    => 'fx_empty',
+        build => sub {
+            shift->param(
+                undef       => undef,
+                empty       => '',
+                hash        => {},
+                array       => [],
+                undefs      => [ undef, undef ],
+                undef_value => { k => undef },
+                ref_undef   => \undef,
+            );
+        },
+    },
+    {   id    => 'fx_objects',
+        build => sub {
+            my $s = shift;
+            my $o = 'scalar body';
+            $s->param(
+                hash_obj   => bless({ name => 'h', list => [ 1, 2 ] }, 'My::Hash'),
+                array_obj  => bless([ 1, 'two', undef ], 'My::Array'),
+                scalar_obj => bless(\$o, 'My::Scalar'),
+                empty_obj  => bless({}, 'My::Empty'),
+                nested_obj => bless({ inner => bless([ bless({}, 'My::Leaf') ], 'My::Array') }, 'My::Outer'),
+                in_array   => [ bless({ n => 1 }, 'My::Hash') ],
+            );
+            # CGI::Session::Test::Default, block SIX.
+            my $simple = CGI::Session::Test::SimpleObjectClass->new;
+            $simple->name("Sherzod Ruzmetov");
+            $simple->emails(0, 'sherzodr@cpan.org');
+            $simple->emails(1, 'sherzodr@cpan.org');
+            $simple->blogs('lost+found', 'http://author.cpan.org/');
+            $simple->blogs('yigitlik', 'http://author.cpan.org/uz/');
+            my $embedded = OverloadedClass->new("Embedded");
+            $s->param(simple_object => $simple);
+            $s->param(overloaded_object => OverloadedClass->new("ABCDEFG"));
+            $s->param(embedded_simple_and_overloaded => [ undef, $simple, $embedded, $embedded ]);
+        },
+    },
+    {   id    => 'fx_shared',
+        build => sub {
+            my $array  = [ 1, 2 ];
+            my $hash   = { k => 'v' };
+            my $object = bless({ n => 1 }, 'My::Shared');
+            my $scalar = 'target';
+            my $ref    = \$scalar;
+            shift->param(
+                array_twice  => [ $array, $array ],
+                hash_a       => $hash,
+                hash_b       => $hash,
+                object_twice => [ $object, $object ],
+                object_key   => $object,
+                nested       => { x => $array, y => [ $array ] },
+                scalar_refs  => [ $ref, $ref ],
+                ref_to_ref   => [ \$ref, \$ref ],
+            );
+        },
+    },
+    {   id    => 'fx_refs',
+        build => sub {
+            shift->param(
+                str_ref     => \'str',
+                int_ref     => \42,
+                undef_ref   => \undef,
+                ref_ref     => \\'x',
+                deep_ref    => \\\'deep',
+                array_ref   => \[ 1, 2 ],
+                hash_ref    => \{ a => 1 },
+                object_ref  => \bless({}, 'My::Hash'),
+            );
+        },
+    },
+    {   id    => 'fx_code_regexp',
+        build => sub {
+            shift->param(
+                code    => sub { 1 },
+                regexp  => qr/ab+c/i,
+                anchors => qr/^\d+$/,
+                slash   => qr{a/b},
+                blessed => bless(qr/x/, 'My::Regexp'),
+            );
+        },
+    },
+    {   id    => 'fx_expire_list',
+        build => sub {
+            my $s = shift;
+            $s->param(a => 1, b => 2, c => 3, d => 4);
+            $s->expire(a => '+10m');
+            $s->expire(b => 60);
+            $s->expire(c => '3600');
+            $s->expire(d => '1h');
+            $s->expire(d => 0);    # deletes d's entry again
+        },
+    },
+    {   id    => 'fx_expire_list_empty',
+        build => sub { my $s = shift; $s->param(x => 1); $s->expire(x => 0) },    # autovivifies {}
+    },
+    {   id    => 'fx_etime_string',
+        build => sub { shift->expire('3600') },    # stored as the string '3600'
+    },
+    {   id    => 'fx_etime_plus',
+        build => sub { shift->expire('+1h') },     # stored as the number 3600
+    },
+    {   id    => 'fx_etime_signed',
+        build => sub { shift->expire('+3600') },   # stored as the string '+3600'
+    },
+    {   id    => 'fx_etime_cancel',
+        build => sub { my $s = shift; $s->expire('1h'); $s->expire(0) },    # ETIME undef
+    },
+    {   id    => 'fx_expired',
+        now   => PAST,
+        build => sub { my $s = shift; $s->param(gone => 1); $s->expire('+1h') },
+    },
+    {   id    => 'fx_param_expired',
+        now   => PAST,
+        build => sub {
+            my $s = shift;
+            $s->param(secret => 'x', kept => 'y');
+            $s->expire(secret => '+1m');
+        },
+    },
+);
+
+# Perl reads these; a Value cannot hold a cycle, so Rust must refuse them clearly.
+my @cyclic = (
+    {   id    => 'fx_cycle_self',
+        build => sub { my $s = shift; $s->param(self => $s->dataref) },
+    },
+    {   id    => 'fx_cycle_array',
+        build => sub { my $a = [1]; push @$a, $a; shift->param(loop => $a) },
+    },
+);
+
+# CGI::Session 3.x wrote `$D = {...};` without the trailing `;$D`; 4.48 still reads it.
+my $legacy = <<'PERL';
+$D = {'_SESSION_ID' => 'fx_legacy3','_SESSION_CTIME' => 1000000000,'_SESSION_ATIME' => 4102444800,'_SESSION_REMOTE_ADDR' => '10.0.0.1','name' => 'legacy','list' => [1,'two',undef]};
+PERL
+chomp $legacy;
+my %legacy = (fx_legacy3 => $legacy);
+
+# ------------------------------------------------------------------ writing
+
+write_set('file-default', \@default, \%legacy);
+write_set('file-default-cyclic', \@cyclic, {});
+write_incr('incr');
+print "fixtures written under $root\n";
+
+sub write_set {
+    my ($set, $sessions, $raw) = @_;
+    my $dir = clean_dir($set);
+    for my $fx (@$sessions) {
+        local $NOW = $fx->{now} // FUTURE;
+        local $ENV{REMOTE_ADDR} = $fx->{remote_addr} if $fx->{remote_addr};
+        my $s = CGI::Session->new('driver:file;serializer:default;id:static', $fx->{id}, { Directory => $dir })
+          or die CGI::Session->errstr;
+        $fx->{build}->($s);
+        $s->flush or die "flush $fx->{id}: " . $s->errstr;
+        write_expected($dir, $fx->{id});
+    }
+    for my $id (sort keys %$raw) {
+        write_file("$dir/cgisess_$id", $raw->{$id});
+        write_expected($dir, $id);
+    }
+}
+
+# The incr generator with IDInit 1000 and IDIncr 2: ids 1002, 1004, 1006, and an
+# IDFile holding "1006" (spec §6.2).
+sub write_incr {
+    my ($set) = @_;
+    my $dir = clean_dir($set);
+    unlink "$dir/cgisess.id";
+    my %args = (Directory => $dir, IDFile => "$dir/cgisess.id", IDInit => 1000, IDIncr => 2);
+    for my $n (1 .. 3) {
+        local $NOW = FUTURE;
+        my $s = CGI::Session->new('driver:file;serializer:default;id:incr', undef, \%args)
+          or die CGI::Session->errstr;
+        $s->param(n => $n);
+        $s->flush or die "flush: " . $s->errstr;
+        write_expected($dir, $s->id);
+    }
+}
+
+sub clean_dir {
+    my ($set) = @_;
+    my $dir = "$root/$set";
+    make_path("$dir/expected");
+    unlink glob("$dir/cgisess_*"), glob("$dir/expected/*.json");
+    return $dir;
+}
+
+# What Perl's thaw gives, from a fresh oracle process per file: the default
+# serializer's Safe compartment names (Safe::Root0::...) then do not depend on order.
+sub write_expected {
+    my ($dir, $id) = @_;
+    open my $out, '-|', $^X, $oracle, 'thaw', '--serializer', 'default', "$dir/cgisess_$id"
+      or die "run oracle: $!";
+    my $result = JSON::PP->new->utf8->decode(do { local $/; <$out> });
+    close $out or die "oracle failed on $id\n";
+    die "Perl cannot read back $id: $result->{error}\n" if exists $result->{error};
+    my $json = JSON::PP->new->utf8->canonical->ascii->pretty->space_before(0)->indent_length(2);
+    write_file("$dir/expected/$id.json", $json->encode($result->{data}));
+}
+
+sub write_file {
+    my ($path, $bytes) = @_;
+    open my $fh, '>:raw', $path or die "$path: $!";
+    print $fh $bytes;
+    close $fh or die "$path: $!";
+}

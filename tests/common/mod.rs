@@ -1,0 +1,14 @@
+//! Helpers shared by the integration tests: typed JSON (Perl data without loss),
+//! the Perl oracle, the Perl-written fixtures, and Perl's Test::Default battery.
+//!
+//! A test binary includes this with `mod common;` and uses what it needs, hence the
+//! `allow`: each binary leaves the rest unused.
+#![allow(dead_code, unused_imports)]
+
+pub mod battery;
+pub mod fixtures;
+pub mod oracle;
+pub mod typed;
+
+pub use oracle::{LockMode, Oracle};
+pub use typed::{from_typed, to_typed};

@@ -1,0 +1,371 @@
+#!/usr/bin/perl
+# The Perl oracle: runs the real CGI::Session 4.48 on behalf of the Rust tests.
+#
+# Perl data crosses the process boundary as "typed JSON" (see README.md next to
+# this file), which keeps what plain JSON loses: integer vs float vs string, bytes
+# vs characters, blessing, and shared references.
+#
+#   oracle.pl ping
+#   oracle.pl thaw   --serializer NAME FILE          raw bytes in FILE -> typed JSON
+#   oracle.pl freeze --serializer NAME               typed JSON on stdin -> raw bytes
+#   oracle.pl load   --dsn DSN --args JSON --id ID [--read-only]
+#   oracle.pl new    --dsn DSN --args JSON [--id ID] spec JSON on stdin
+#   oracle.pl lock   --file PATH --mode ex|sh --hold-ms N
+#
+# Exit status: 0 when Perl did its work, including when CGI::Session itself reported
+# an error (printed as {"error":"..."}); 2 for a usage error or a bug in this script.
+use strict;
+use warnings;
+
+use B ();
+use Fcntl qw(:flock O_RDONLY);
+use Getopt::Long qw(GetOptionsFromArray);
+use IO::Select ();
+use JSON::PP ();
+use POSIX ();
+use Scalar::Util qw(blessed refaddr reftype);
+use Time::HiRes ();
+
+use CGI::Session ();
+
+exit main(@ARGV);
+
+sub main {
+    my ($command, @args) = @_;
+    my %commands = (
+        ping   => \&cmd_ping,
+        thaw   => \&cmd_thaw,
+        freeze => \&cmd_freeze,
+        load   => \&cmd_load,
+        new    => \&cmd_new,
+        lock   => \&cmd_lock,
+    );
+    my $run = defined $command ? $commands{$command} : undef;
+    usage("unknown command " . ($command // '(none)')) unless $run;
+    $run->(@args);
+    return 0;
+}
+
+sub usage {
+    print STDERR "oracle.pl: $_[0]\n";
+    exit 2;
+}
+
+sub options {
+    my ($args, @spec) = @_;
+    my %opt;
+    GetOptionsFromArray($args, \%opt, @spec) or usage("bad options");
+    return \%opt;
+}
+
+# Canonical output, non-ASCII escaped: byte strings stay unambiguous to a reader.
+sub json { JSON::PP->new->utf8->canonical->ascii->allow_nonref }
+
+sub print_json {
+    my ($data) = @_;
+    binmode STDOUT;
+    print json()->encode($data), "\n";
+}
+
+sub read_stdin {
+    binmode STDIN;
+    local $/;
+    return scalar <STDIN>;
+}
+
+sub serializer_class {
+    my ($name) = @_;
+    usage("bad serializer name '$name'") unless $name =~ /^\w+$/;
+    my $class = "CGI::Session::Serialize::$name";
+    eval "require $class; 1" or usage("cannot load $class: $@");
+    return $class;
+}
+
+# ---------------------------------------------------------------- commands
+
+sub cmd_ping {
+    print_json({ perl => "$]", cgi_session => $CGI::Session::VERSION });
+}
+
+sub cmd_thaw {
+    my $opt = options(\@_, 'serializer=s');
+    my ($file) = @_;
+    usage("thaw: --serializer NAME FILE") unless $opt->{serializer} && defined $file;
+    my $class = serializer_class($opt->{serializer});
+    open my $fh, '<:raw', $file or usage("thaw: cannot open $file: $!");
+    my $bytes = do { local $/; <$fh> } // '';
+    close $fh;
+    my $data = eval { $class->thaw($bytes) };
+    if (my $died = $@) {
+        return print_json({ error => "died: $died" });
+    }
+    return print_json({ error => $class->errstr }) unless defined $data;
+    print_json({ data => to_typed($data) });
+}
+
+sub cmd_freeze {
+    my $opt = options(\@_, 'serializer=s');
+    usage("freeze: --serializer NAME") unless $opt->{serializer};
+    my $class = serializer_class($opt->{serializer});
+    my $data = from_typed(json()->decode(read_stdin()));
+    my $bytes = eval { $class->freeze($data) };
+    usage("freeze died: $@") if $@;
+    usage("freeze failed: " . $class->errstr) unless defined $bytes;
+    binmode STDOUT;
+    print $bytes;
+}
+
+sub session_args {
+    my ($opt) = @_;
+    my $args = json()->decode($opt->{args} // '{}');
+    usage("--args must be a JSON object") unless ref $args eq 'HASH';
+    return $args;
+}
+
+sub cmd_load {
+    my $opt = options(\@_, 'dsn=s', 'args=s', 'id=s', 'read-only');
+    usage("load: --id ID is required") unless defined $opt->{id};
+    my @call = ($opt->{dsn}, $opt->{id}, session_args($opt));
+    push @call, 1 if $opt->{'read-only'};
+    my $s = eval { CGI::Session->load(@call) };
+    return print_json({ error => "died: $@" }) if $@;
+    return print_json({ error => CGI::Session->errstr }) unless $s;
+    # Capture before flushing: a flush after delete or expiry empties the data.
+    my %report = (
+        data       => to_typed($s->dataref),
+        id         => to_typed($s->id),
+        is_empty   => bool($s->is_empty),
+        is_expired => bool($s->is_expired),
+        is_new     => bool($s->is_new),
+    );
+    # What DESTROY would do anyway (a non-read-only load always rewrites ATIME);
+    # done here so that an error is reported instead of lost in global destruction.
+    $report{flush_error} = $s->errstr if !$s->flush && $s->errstr;
+    print_json(\%report);
+}
+
+sub cmd_new {
+    my $opt = options(\@_, 'dsn=s', 'args=s', 'id=s');
+    my $spec = json()->decode(read_stdin() || '{}');
+    my $s = eval { CGI::Session->new($opt->{dsn}, $opt->{id}, session_args($opt)) };
+    return print_json({ error => "died: $@" }) if $@;
+    return print_json({ error => CGI::Session->errstr }) unless $s;
+    my $params = $spec->{params} || {};
+    for my $name (sort keys %$params) {
+        $s->param($name, from_typed($params->{$name}));
+    }
+    # A JSON number is passed as a Perl number and a JSON string as a string, because
+    # CGI::Session stores expire('3600') and expire(3600) differently (spec §3.4).
+    $s->expire($spec->{expire}) if exists $spec->{expire};
+    my $per_param = $spec->{expire_params} || {};
+    $s->expire($_, $per_param->{$_}) for sort keys %$per_param;
+    $s->flush or return print_json({ error => "flush: " . $s->errstr });
+    print_json({ id => "" . $s->id, data => to_typed($s->dataref) });
+}
+
+# Holds an flock(2) lock, as Perl's file driver takes it, until stdin closes or
+# --hold-ms elapses, so a test can release it exactly when it wants.
+sub cmd_lock {
+    my $opt = options(\@_, 'file=s', 'mode=s', 'hold-ms=i');
+    my ($file, $mode) = @{$opt}{qw(file mode)};
+    usage("lock: --file PATH --mode ex|sh --hold-ms N")
+      unless defined $file && defined $mode && $mode =~ /^(ex|sh)$/;
+    # Read-only is enough: flock(2) ignores the open mode, and never creating the
+    # file keeps "not found" meaning what it means to the drivers.
+    sysopen my $fh, $file, O_RDONLY or usage("lock: cannot open $file: $!");
+    flock $fh, $mode eq 'ex' ? LOCK_EX : LOCK_SH or usage("lock: flock $file: $!");
+    $| = 1;
+    print "locked\n";
+    IO::Select->new(\*STDIN)->can_read(($opt->{'hold-ms'} // 60_000) / 1000);
+    flock $fh, LOCK_UN;
+    close $fh;
+    print "released\n";
+}
+
+sub bool { $_[0] ? JSON::PP::true : JSON::PP::false }
+
+# ---------------------------------------------------------------- Perl -> typed JSON
+
+# Two passes: the first counts how often each referent is reached, the second
+# writes it, giving an "id" only to referents reached more than once. Ids are
+# numbered in the order the second pass meets them, with hash keys sorted by code
+# point, which the Rust side reproduces exactly.
+sub to_typed {
+    my ($data) = @_;
+    my %count;
+    count_refs(\$data, \%count);
+    my $state = { count => \%count, ids => {}, next => 1 };
+    return typed_slot(\$data, $state);
+}
+
+# Code refs carry no identity: Rust's Value::Code has none to compare with.
+sub identity {
+    my ($ref) = @_;
+    return reftype($ref) eq 'CODE' ? undef : refaddr($ref);
+}
+
+sub count_refs {
+    my ($slot, $count) = @_;
+    my $ref = $$slot;
+    return unless ref $ref;
+    my $id = identity($ref);
+    return if defined $id && $count->{$id}++;
+    my $type = reftype $ref;
+    if    ($type eq 'HASH')  { count_refs(\$ref->{$_}, $count) for keys %$ref }
+    elsif ($type eq 'ARRAY') { count_refs(\$_, $count) for @$ref }
+    elsif ($type eq 'SCALAR' || $type eq 'REF') { count_refs($ref, $count) }
+}
+
+# $slot is a reference to the scalar being described, so that B sees the scalar
+# itself rather than a copy (copying can change flags).
+sub typed_slot {
+    my ($slot, $state) = @_;
+    my $ref = $$slot;
+    return typed_scalar($slot) unless ref $ref;
+
+    my $id = identity($ref);
+    if (defined $id && $state->{count}{$id} > 1) {
+        return { same => $state->{ids}{$id} } if exists $state->{ids}{$id};
+        $state->{ids}{$id} = $state->{next}++;
+    }
+    my $node = typed_referent($ref, $state);
+    my $class = blessed $ref;
+    if (defined $class && !($class eq 'Regexp' && reftype($ref) eq 'REGEXP')) {
+        $node = { bless => $class, value => $node };
+    }
+    $node->{id} = $state->{ids}{$id} if defined $id && exists $state->{ids}{$id};
+    return $node;
+}
+
+sub typed_referent {
+    my ($ref, $state) = @_;
+    my $type = reftype $ref;
+    if ($type eq 'HASH') {
+        my (%hash, @utf8_keys);
+        for my $key (sort keys %$ref) {
+            $hash{$key} = typed_slot(\$ref->{$key}, $state);
+            push @utf8_keys, $key if utf8::is_utf8($key) && $key !~ /[^\x00-\xff]/;
+        }
+        return { hash => \%hash, @utf8_keys ? (utf8_keys => \@utf8_keys) : () };
+    }
+    return { array => [ map { typed_slot(\$_, $state) } @$ref ] } if $type eq 'ARRAY';
+    return { ref => typed_slot($ref, $state) } if $type eq 'SCALAR' || $type eq 'REF';
+    return { code => JSON::PP::true } if $type eq 'CODE';
+    if ($type eq 'REGEXP') {
+        my ($pattern, $flags) = re::regexp_pattern($ref);
+        return { regexp => $pattern, flags => $flags };
+    }
+    die "oracle.pl: cannot describe a $type reference\n";
+}
+
+# Data::Dumper's notion of a number (spec §7.1): IOK whose string form, if any, is
+# the integer's own text is an integer; NOK likewise a float; anything else with a
+# string is a string. A string numified once ('3600' + 0) therefore counts as an
+# integer afterwards, exactly as Data::Dumper then writes it bare.
+sub typed_scalar {
+    my ($slot) = @_;
+    return undef unless defined $$slot;
+    my $sv = B::svref_2object($slot);
+    my $flags = $sv->FLAGS;
+    my $pv = $flags & B::SVf_POK ? $sv->PV : undef;
+    if ($flags & B::SVf_IOK) {
+        my $int = $flags & B::SVf_IVisUV ? $sv->UV : $sv->IV;
+        my $text = sprintf($flags & B::SVf_IVisUV ? '%u' : '%d', $int);
+        return { int => $int } if !defined $pv || $pv eq $text;
+    }
+    if ($flags & B::SVf_NOK) {
+        my $nv = $sv->NV;
+        my $text = "" . $nv;    # Perl's own stringification (%.15g, Inf, NaN)
+        return { num => float_text($nv) } if !defined $pv || $pv eq $text;
+    }
+    die "oracle.pl: cannot describe a scalar with flags $flags\n" unless $flags & B::SVp_POK;
+    my $string = $$slot;
+    return { str => $string } unless utf8::is_utf8($string);
+    # JSON cannot hold surrogates or code points beyond U+10FFFF.
+    return { utf8_cp => [ map { ord } split //, $string ] }
+      if $string =~ /[\x{d800}-\x{dfff}]/ || $string =~ /[^\x{0}-\x{10ffff}]/;
+    return { utf8 => $string };
+}
+
+# The shortest of %.15g, %.16g, %.17g that reads back as the same double, so
+# 0.1 stays "0.1" and 0.1 + 0.2 becomes "0.30000000000000004". The Rust side
+# formats the same way.
+sub float_text {
+    my ($nv) = @_;
+    return $nv > 0 ? 'Inf' : $nv < 0 ? '-Inf' : 'NaN' if $nv != $nv || $nv * 0 != 0;
+    for my $digits (15, 16) {
+        my $text = sprintf "%.${digits}g", $nv;
+        return $text if POSIX::strtod($text) == $nv;
+    }
+    return sprintf "%.17g", $nv;
+}
+
+# ---------------------------------------------------------------- typed JSON -> Perl
+
+sub from_typed {
+    my ($typed) = @_;
+    return build($typed, {});
+}
+
+sub build {
+    my ($t, $seen) = @_;
+    return undef unless defined $t;
+    die "oracle.pl: typed value must be null or an object\n" unless ref $t eq 'HASH';
+    if (exists $t->{same}) {
+        return $seen->{ $t->{same} } // die "oracle.pl: same $t->{same} before its id\n";
+    }
+    # pack/unpack and strtod make fresh scalars with exactly one numeric flag.
+    if (exists $t->{int}) {
+        my $n = $t->{int};
+        return $n =~ /^\d{19,}$/ ? unpack('Q', pack 'Q', $n) : unpack('q', pack 'q', $n);
+    }
+    return scalar POSIX::strtod($t->{num}) if exists $t->{num};
+    if (exists $t->{str}) {
+        my $s = $t->{str};
+        utf8::downgrade($s, 1) or die "oracle.pl: str holds a character above 0xFF\n";
+        return $s;
+    }
+    if (exists $t->{utf8} || exists $t->{utf8_cp}) {
+        my $s = exists $t->{utf8} ? $t->{utf8} : join '', map { chr } @{ $t->{utf8_cp} };
+        utf8::upgrade($s);
+        return $s;
+    }
+    my $id = $t->{id};
+    if (exists $t->{bless}) {
+        my $ref = build({ %{ $t->{value} }, defined $id ? (id => $id) : () }, $seen);
+        return bless $ref, $t->{bless};
+    }
+    if (exists $t->{hash}) {
+        my $hash = {};
+        $seen->{$id} = $hash if defined $id;
+        my %utf8_key = map { $_ => 1 } @{ $t->{utf8_keys} || [] };
+        for my $key (keys %{ $t->{hash} }) {
+            my $perl_key = $key;
+            $utf8_key{$key} ? utf8::upgrade($perl_key) : utf8::downgrade($perl_key, 1);
+            $hash->{$perl_key} = build($t->{hash}{$key}, $seen);
+        }
+        return $hash;
+    }
+    if (exists $t->{array}) {
+        my $array = [];
+        $seen->{$id} = $array if defined $id;
+        push @$array, build($_, $seen) for @{ $t->{array} };
+        return $array;
+    }
+    if (exists $t->{ref}) {
+        my $target;
+        my $ref = \$target;
+        $seen->{$id} = $ref if defined $id;
+        $target = build($t->{ref}, $seen);
+        return $ref;
+    }
+    return sub { "DUMMY" } if exists $t->{code};
+    if (exists $t->{regexp}) {
+        my ($pattern, $flags) = ($t->{regexp}, $t->{flags} // '');
+        die "oracle.pl: bad regexp flags '$flags'\n" unless $flags =~ /^[a-z]*$/;
+        my $re = eval "qr/\$pattern/$flags" or die "oracle.pl: bad regexp: $@";
+        $seen->{$id} = $re if defined $id;
+        return $re;
+    }
+    die "oracle.pl: unknown typed value with keys " . join(',', sort keys %$t) . "\n";
+}
