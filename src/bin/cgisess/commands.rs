@@ -12,6 +12,12 @@ use crate::{Cli, Command, Format};
 pub fn run(cli: Cli) -> Result<()> {
     let args: Args = cli.args.into_iter().collect();
     let config = Config::new(cli.dsn.as_deref(), args).context("opening the store")?;
+    for (key, value) in &config.dsn().ignored {
+        eprintln!(
+            "cgisess: warning: DSN key {key:?} (value {value:?}) is not driver, serializer or id; \
+             ignored, as Perl ignores it"
+        );
+    }
     let mut out = std::io::stdout().lock();
     match cli.command {
         Command::New {
