@@ -88,7 +88,11 @@ pub fn numify(text: &[u8]) -> Number {
     let rest = &text[i..];
     let lower: Vec<u8> = rest.iter().take(8).map(u8::to_ascii_lowercase).collect();
     if lower.starts_with(b"inf") {
-        return Number::Float(if negative { f64::NEG_INFINITY } else { f64::INFINITY });
+        return Number::Float(if negative {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        });
     }
     if lower.starts_with(b"nan") {
         return Number::Float(f64::NAN);
@@ -145,13 +149,21 @@ pub fn looks_like_number(text: &[u8]) -> bool {
     if body.is_empty() {
         return false;
     }
-    let unsigned = body.strip_prefix(b"+").or_else(|| body.strip_prefix(b"-")).unwrap_or(body);
+    let unsigned = body
+        .strip_prefix(b"+")
+        .or_else(|| body.strip_prefix(b"-"))
+        .unwrap_or(body);
     let lower = unsigned.to_ascii_lowercase();
     if matches!(lower.as_slice(), b"inf" | b"infinity" | b"nan") {
         return true;
     }
     let mut i = 0;
-    let digits = |from: usize| unsigned[from..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let digits = |from: usize| {
+        unsigned[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
     let int_digits = digits(0);
     i += int_digits;
     let mut frac_digits = 0;
@@ -223,11 +235,30 @@ mod tests {
 
     #[test]
     fn looks_like_number_matches_perl() {
-        for yes in [&b"1"[..], b"-1", b"+1.5", b" 12", b"1e5", b".5", b"5.", b"Inf", b"nan", b"12\n"] {
-            assert!(looks_like_number(yes), "{:?}", yes.escape_ascii().to_string());
+        for yes in [
+            &b"1"[..],
+            b"-1",
+            b"+1.5",
+            b" 12",
+            b"1e5",
+            b".5",
+            b"5.",
+            b"Inf",
+            b"nan",
+            b"12\n",
+        ] {
+            assert!(
+                looks_like_number(yes),
+                "{:?}",
+                yes.escape_ascii().to_string()
+            );
         }
         for no in [&b""[..], b"abc", b"1a", b"1e", b"12 ", b"0x10", b"."] {
-            assert!(!looks_like_number(no), "{:?}", no.escape_ascii().to_string());
+            assert!(
+                !looks_like_number(no),
+                "{:?}",
+                no.escape_ascii().to_string()
+            );
         }
     }
 }

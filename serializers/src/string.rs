@@ -413,6 +413,9 @@ mod tests {
     #[test]
     fn to_text_reads_utf8_bytes_then_latin1() {
         assert_eq!(PerlString::from_bytes("café".as_bytes()).to_text(), "café");
-        assert_eq!(PerlString::from_bytes(b"caf\xe9".to_vec()).to_text(), "café");
+        assert_eq!(
+            PerlString::from_bytes(b"caf\xe9".to_vec()).to_text(),
+            "café"
+        );
     }
 }

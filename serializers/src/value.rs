@@ -26,7 +26,8 @@ use std::sync::Arc;
 use crate::number::{self, Number};
 use crate::string::PerlString;
 
-/// The deepest nesting of references any reader accepts. Session data is shallow;
+/// The deepest nesting of references any reader accepts: Data::Dumper's own default
+/// `$Data::Dumper::Maxrecurse`, so Perl writes nothing deeper. Session data is shallow;
 /// this bound keeps every recursive walk within a thread's stack.
 pub const MAX_DEPTH: usize = 1000;
 
@@ -99,7 +100,10 @@ impl Value {
         V: Into<Value>,
     {
         Value::Hash(Arc::new(
-            pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
         ))
     }
 
@@ -123,7 +127,10 @@ impl Value {
 
     /// Whether the value is a reference of any kind.
     pub fn is_ref(&self) -> bool {
-        !matches!(self, Value::Undef | Value::Int(_) | Value::Float(_) | Value::Str(_))
+        !matches!(
+            self,
+            Value::Undef | Value::Int(_) | Value::Float(_) | Value::Str(_)
+        )
     }
 
     /// Perl truthiness: false for `undef`, `""`, `"0"` and numeric zero; everything else
@@ -406,7 +413,13 @@ mod tests {
 
     #[test]
     fn truthiness_follows_perl() {
-        for falsy in [Value::Undef, Value::from(""), Value::from("0"), Value::Int(0), Value::Float(0.0)] {
+        for falsy in [
+            Value::Undef,
+            Value::from(""),
+            Value::from("0"),
+            Value::Int(0),
+            Value::Float(0.0),
+        ] {
             assert!(!falsy.is_true(), "{falsy:?}");
         }
         for truthy in ["00", "0.0", " 0", "+0", "a"] {

@@ -1,0 +1,5 @@
+//! Tests of the whole serializer: reading, round trips, hostile input.
+
+mod hostile;
+mod reading;
+mod round_trip;
