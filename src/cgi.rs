@@ -78,7 +78,11 @@ pub struct CgiQuery {
 impl CgiQuery {
     /// Reads the CGI environment variables of this process.
     pub fn from_env() -> CgiQuery {
-        let var = |n: &str| std::env::var_os(n).map(|v| v.into_encoded_bytes()).unwrap_or_default();
+        let var = |n: &str| {
+            std::env::var_os(n)
+                .map(|v| v.into_encoded_bytes())
+                .unwrap_or_default()
+        };
         CgiQuery::from_parts(&var("HTTP_COOKIE"), &var("QUERY_STRING"))
     }
 
@@ -94,7 +98,8 @@ impl CgiQuery {
             let name = PerlString::from_bytes(unescape(&pair[..eq]));
             let first = split_any(&pair[eq + 1..], b"&;").next().unwrap_or_default();
             if !q.cookies.iter().any(|(n, _)| *n == name) {
-                q.cookies.push((name, PerlString::from_bytes(unescape(first))));
+                q.cookies
+                    .push((name, PerlString::from_bytes(unescape(first))));
             }
         }
         for pair in split_any(query_string, b"&;").filter(|p| !p.is_empty()) {
@@ -121,7 +126,10 @@ impl CgiQuery {
 impl Query for CgiQuery {
     fn cookie(&self, name: &str) -> Option<PerlString> {
         let name = PerlString::from_text(name);
-        self.cookies.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())
+        self.cookies
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
     }
 
     fn param_names(&self) -> Vec<PerlString> {
@@ -227,7 +235,7 @@ pub fn cookie_expires(spec: &str, now: i64, format: DateFormat) -> String {
     } else {
         return spec.to_string();
     };
-    if when.fract() == 0.0 && when >= 0.0 && when < 1e15 {
+    if when.fract() == 0.0 && (0.0..1e15).contains(&when) {
         format_date(when as i64, format)
     } else {
         number::format_float(when)
@@ -256,7 +264,11 @@ fn relative_offset(spec: &str) -> Option<f64> {
         b'y' => 31_536_000.0,
         _ => return None,
     };
-    let magnitude: f64 = if number == "." { 0.0 } else { number.parse().unwrap_or(0.0) };
+    let magnitude: f64 = if number == "." {
+        0.0
+    } else {
+        number.parse().unwrap_or(0.0)
+    };
     let sign = if b[0] == b'-' { -1.0 } else { 1.0 };
     Some(sign * magnitude * mult)
 }
@@ -348,7 +360,12 @@ impl Session {
     }
 
     /// [`header`](Self::header) with a content type, charset and cookie attributes.
-    pub fn header_with(&self, content_type: &str, charset: &str, options: &CookieOptions) -> String {
+    pub fn header_with(
+        &self,
+        content_type: &str,
+        charset: &str,
+        options: &CookieOptions,
+    ) -> String {
         let mut header = String::new();
         if let Some(cookie) = self.cookie_with(options) {
             header.push_str(&format!("Set-Cookie: {cookie}\r\n"));
@@ -358,7 +375,9 @@ impl Session {
         if charset.is_empty() || !content_type.starts_with("text/") {
             header.push_str(&format!("Content-Type: {content_type}\r\n\r\n"));
         } else {
-            header.push_str(&format!("Content-Type: {content_type}; charset={charset}\r\n\r\n"));
+            header.push_str(&format!(
+                "Content-Type: {content_type}; charset={charset}\r\n\r\n"
+            ));
         }
         header
     }
@@ -389,11 +408,16 @@ impl Session {
     pub fn load_param(&self, query: &mut impl Query, names: Option<&[&str]>) {
         let names: Vec<String> = match names {
             Some(list) => list.iter().map(|n| n.to_string()).collect(),
-            None => self.param_names().map(|n| n.to_text().into_owned()).collect(),
+            None => self
+                .param_names()
+                .map(|n| n.to_text().into_owned())
+                .collect(),
         };
         for name in names {
             let values = match self.param(&name) {
-                Some(Value::Array(items)) => items.iter().filter_map(Value::to_perl_string).collect(),
+                Some(Value::Array(items)) => {
+                    items.iter().filter_map(Value::to_perl_string).collect()
+                }
                 Some(v) if !v.is_undef() => v.to_perl_string().into_iter().collect(),
                 _ => continue,
             };
@@ -415,19 +439,40 @@ mod tests {
 
     #[test]
     fn escape_matches_cgi_util() {
-        assert_eq!(escape(&PerlString::from_text("my sess/é")), "my%20sess%2F%C3%A9");
-        assert_eq!(escape(&PerlString::from_bytes(b"a~b.c_d-e".to_vec())), "a~b.c_d-e");
+        assert_eq!(
+            escape(&PerlString::from_text("my sess/é")),
+            "my%20sess%2F%C3%A9"
+        );
+        assert_eq!(
+            escape(&PerlString::from_bytes(b"a~b.c_d-e".to_vec())),
+            "a~b.c_d-e"
+        );
     }
 
     #[test]
     fn expires_follows_expire_calc() {
         let now = 1_795_293_613; // Sat, 21 Nov 2026 ...
-        assert_eq!(cookie_expires("+3600s", now, DateFormat::Cookie), format_date(now + 3600, DateFormat::Cookie));
-        assert_eq!(cookie_expires("-1d", now, DateFormat::Cookie), format_date(now - 86400, DateFormat::Cookie));
-        assert_eq!(cookie_expires("++3600s", now, DateFormat::Cookie), "++3600s");
+        assert_eq!(
+            cookie_expires("+3600s", now, DateFormat::Cookie),
+            format_date(now + 3600, DateFormat::Cookie)
+        );
+        assert_eq!(
+            cookie_expires("-1d", now, DateFormat::Cookie),
+            format_date(now - 86400, DateFormat::Cookie)
+        );
+        assert_eq!(
+            cookie_expires("++3600s", now, DateFormat::Cookie),
+            "++3600s"
+        );
         assert_eq!(cookie_expires("+-60s", now, DateFormat::Cookie), "+-60s");
-        assert_eq!(format_date(0, DateFormat::Cookie), "Thu, 01-Jan-1970 00:00:00 GMT");
-        assert_eq!(format_date(0, DateFormat::Http), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            format_date(0, DateFormat::Cookie),
+            "Thu, 01-Jan-1970 00:00:00 GMT"
+        );
+        assert_eq!(
+            format_date(0, DateFormat::Http),
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
     }
 
     #[test]

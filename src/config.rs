@@ -195,10 +195,13 @@ impl Config {
         let Some(bytes) = self.driver().retrieve(id)? else {
             return Ok(None);
         };
-        let data = self.serializer().thaw(&bytes).map_err(|source| Error::Thaw {
-            id: id.to_string(),
-            source,
-        })?;
+        let data = self
+            .serializer()
+            .thaw(&bytes)
+            .map_err(|source| Error::Thaw {
+                id: id.to_string(),
+                source,
+            })?;
         Ok(Some(data))
     }
 }

@@ -51,7 +51,9 @@ pub enum Error {
     #[error("param(): attempt to write to private parameter {0:?}")]
     PrivateParam(String),
     /// An expiry interval that `str2seconds` cannot read.
-    #[error("_str2seconds(): couldn't parse {0:?} into $koef and $d parts. Possible invalid syntax")]
+    #[error(
+        "_str2seconds(): couldn't parse {0:?} into $koef and $d parts. Possible invalid syntax"
+    )]
     BadInterval(String),
     /// An API used in a way that cannot work.
     #[error("{0}")]

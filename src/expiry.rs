@@ -32,7 +32,10 @@ fn strip_final_newline(s: &[u8]) -> &[u8] {
 
 /// `^[-+]?\d+$`, ASCII digits.
 fn is_signed_integer(s: &[u8]) -> bool {
-    let digits = s.strip_prefix(b"+").or_else(|| s.strip_prefix(b"-")).unwrap_or(s);
+    let digits = s
+        .strip_prefix(b"+")
+        .or_else(|| s.strip_prefix(b"-"))
+        .unwrap_or(s);
     !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
 }
 
@@ -130,7 +133,16 @@ mod tests {
 
     #[test]
     fn malformed_intervals_are_errors() {
-        for bad in ["1.5h", "10 m", "1H", "", "h", "+h", "1hh", "99999999999999999y"] {
+        for bad in [
+            "1.5h",
+            "10 m",
+            "1H",
+            "",
+            "h",
+            "+h",
+            "1hh",
+            "99999999999999999y",
+        ] {
             let err = str2seconds(&Value::from(bad)).unwrap_err();
             assert!(err.to_string().contains("couldn't parse"), "{bad}: {err}");
         }

@@ -34,12 +34,12 @@
 #![deny(missing_docs)]
 
 pub mod cgi;
-pub mod json;
 mod config;
 mod dsn;
 mod error;
 mod expiry;
 mod find;
+pub mod json;
 pub mod registry;
 mod session;
 

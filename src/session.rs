@@ -201,7 +201,11 @@ impl Session {
         let now = session.config.now() as f64;
         let atime = session.stored_seconds(keys::ATIME);
         // step 9: whole-session expiry removes the record now.
-        let etime = session.data.get(&key(keys::ETIME)).cloned().unwrap_or_default();
+        let etime = session
+            .data
+            .get(&key(keys::ETIME))
+            .cloned()
+            .unwrap_or_default();
         if etime.is_true() && atime + expiry::seconds(&etime) <= now {
             session.status.set(Status::EXPIRED);
             session.status.set(Status::DELETED);
@@ -370,7 +374,11 @@ impl Session {
     }
 
     /// Sets a parameter. Names starting with `_SESSION_` are refused, as Perl refuses them.
-    pub fn set_param(&mut self, name: impl Into<PerlString>, value: impl Into<Value>) -> Result<()> {
+    pub fn set_param(
+        &mut self,
+        name: impl Into<PerlString>,
+        value: impl Into<Value>,
+    ) -> Result<()> {
         let name = name.into();
         if keys::is_private(&name) {
             return Err(Error::PrivateParam(name.to_text().into_owned()));
@@ -430,7 +438,11 @@ impl Session {
     /// Perl's `expire($param, $t)`: the parameter is cleared at the first load at least
     /// `t` after the last access. `0`/`"0"` removes the entry (the list itself is
     /// created even then, as in Perl).
-    pub fn expire_param(&mut self, name: impl Into<PerlString>, interval: impl Into<Value>) -> Result<()> {
+    pub fn expire_param(
+        &mut self,
+        name: impl Into<PerlString>,
+        interval: impl Into<Value>,
+    ) -> Result<()> {
         let name = name.into();
         let interval = interval.into();
         let seconds = if expiry::cancels(&interval) && !interval.is_undef() {
@@ -487,14 +499,14 @@ impl Session {
         // step 6.
         if self.status.contains(Status::NEW) || self.status.contains(Status::MODIFIED) {
             let record = Value::Hash(std::sync::Arc::new(self.data.clone()));
-            let bytes = self
-                .config
-                .serializer()
-                .freeze(&record)
-                .map_err(|source| Error::Freeze {
-                    id: id.clone(),
-                    source,
-                })?;
+            let bytes =
+                self.config
+                    .serializer()
+                    .freeze(&record)
+                    .map_err(|source| Error::Freeze {
+                        id: id.clone(),
+                        source,
+                    })?;
             self.config.driver().store(&id, &bytes)?;
             self.status.clear(Status::NEW);
             self.status.clear(Status::MODIFIED);

@@ -35,7 +35,11 @@ fn failure(out: Output) -> String {
 }
 
 fn config(dir: &Path) -> Config {
-    Config::new(None, Args::from([("Directory".into(), dir.display().to_string())])).unwrap()
+    Config::new(
+        None,
+        Args::from([("Directory".into(), dir.display().to_string())]),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -75,14 +79,23 @@ fn show_prints_json_and_dumper_without_touching_the_session() {
     let path = dir.path().join(format!("cgisess_{id}"));
     let before = std::fs::read(&path).unwrap();
 
-    let json: serde_json::Value = serde_json::from_str(&ok(cgisess(dir.path(), &["show", id]))).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(cgisess(dir.path(), &["show", id]))).unwrap();
     assert_eq!(json["n"], "1");
     assert_eq!(json["_SESSION_ID"], id);
     assert!(json["_SESSION_ATIME"].is_i64());
 
     let dumper = ok(cgisess(dir.path(), &["show", id, "--format", "dumper"]));
-    assert_eq!(dumper.trim_end().as_bytes(), before.as_slice(), "dumper shows the stored record");
-    assert_eq!(std::fs::read(&path).unwrap(), before, "show changed nothing");
+    assert_eq!(
+        dumper.trim_end().as_bytes(),
+        before.as_slice(),
+        "dumper shows the stored record"
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "show changed nothing"
+    );
 }
 
 #[test]
@@ -92,7 +105,10 @@ fn set_changes_params_and_keeps_the_access_time() {
     let id = id.trim();
     let atime_before = config(dir.path()).peek(id).unwrap().unwrap()["_SESSION_ATIME"].clone();
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    ok(cgisess(dir.path(), &["set", id, "theme=dark", "--set-json", "n=5"]));
+    ok(cgisess(
+        dir.path(),
+        &["set", id, "theme=dark", "--set-json", "n=5"],
+    ));
     let data = config(dir.path()).peek(id).unwrap().unwrap();
     assert_eq!(data["theme"], Value::bytes("dark"));
     assert_eq!(data["n"], Value::Int(5));
@@ -103,8 +119,13 @@ fn set_changes_params_and_keeps_the_access_time() {
 fn delete_removes_and_list_shows_what_is_left() {
     let dir = tempfile::tempdir().unwrap();
     let a = ok(cgisess(dir.path(), &["new"])).trim().to_string();
-    let b = ok(cgisess(dir.path(), &["new", "--set", "x=1"])).trim().to_string();
-    let mut listed: Vec<String> = ok(cgisess(dir.path(), &["list"])).lines().map(String::from).collect();
+    let b = ok(cgisess(dir.path(), &["new", "--set", "x=1"]))
+        .trim()
+        .to_string();
+    let mut listed: Vec<String> = ok(cgisess(dir.path(), &["list"]))
+        .lines()
+        .map(String::from)
+        .collect();
     listed.sort();
     let mut want = vec![a.clone(), b.clone()];
     want.sort();
@@ -113,7 +134,8 @@ fn delete_removes_and_list_shows_what_is_left() {
     ok(cgisess(dir.path(), &["delete", &a]));
     assert!(!dir.path().join(format!("cgisess_{a}")).exists());
 
-    let json: serde_json::Value = serde_json::from_str(&ok(cgisess(dir.path(), &["list", "--json"]))).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(cgisess(dir.path(), &["list", "--json"]))).unwrap();
     let entries = json.as_array().unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["id"], b.as_str());
@@ -125,13 +147,23 @@ fn delete_removes_and_list_shows_what_is_left() {
 fn list_json_reports_an_unreadable_record_and_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let good = ok(cgisess(dir.path(), &["new"])).trim().to_string();
-    std::fs::write(dir.path().join("cgisess_broken"), b"$D = {system('id')};;$D").unwrap();
-    let json: serde_json::Value = serde_json::from_str(&ok(cgisess(dir.path(), &["list", "--json"]))).unwrap();
+    std::fs::write(
+        dir.path().join("cgisess_broken"),
+        b"$D = {system('id')};;$D",
+    )
+    .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(cgisess(dir.path(), &["list", "--json"]))).unwrap();
     let entries = json.as_array().unwrap();
     assert_eq!(entries.len(), 2);
     let broken = entries.iter().find(|e| e["id"] == "broken").unwrap();
-    assert!(broken["error"].as_str().unwrap().contains("byte"), "{broken}");
-    assert!(entries.iter().any(|e| e["id"] == good.as_str() && e.get("error").is_none()));
+    assert!(
+        broken["error"].as_str().unwrap().contains("byte"),
+        "{broken}"
+    );
+    assert!(entries
+        .iter()
+        .any(|e| e["id"] == good.as_str() && e.get("error").is_none()));
 }
 
 #[test]
@@ -140,10 +172,18 @@ fn errors_are_one_clear_line() {
     assert!(failure(cgisess(dir.path(), &["show", "nope"])).contains("no session \"nope\""));
     assert!(failure(cgisess(dir.path(), &["delete", "nope"])).contains("no session"));
     assert!(failure(cgisess(dir.path(), &["set", "nope", "a=1"])).contains("no session"));
-    assert!(failure(cgisess(dir.path(), &["--dsn", "driver: file", "list"])).contains("not a word"));
-    assert!(failure(cgisess(dir.path(), &["--dsn", "driver:nosuch", "list"])).contains("no driver named"));
+    assert!(
+        failure(cgisess(dir.path(), &["--dsn", "driver: file", "list"])).contains("not a word")
+    );
+    assert!(
+        failure(cgisess(dir.path(), &["--dsn", "driver:nosuch", "list"]))
+            .contains("no driver named")
+    );
     assert!(failure(cgisess(dir.path(), &["new", "--expire", "1H"])).contains("couldn't parse"));
-    assert!(failure(cgisess(dir.path(), &["new", "--set", "_SESSION_ID=x"])).contains("private parameter"));
+    assert!(
+        failure(cgisess(dir.path(), &["new", "--set", "_SESSION_ID=x"]))
+            .contains("private parameter")
+    );
     assert!(failure(cgisess(dir.path(), &["new", "--set-json", "a={"])).contains("not JSON"));
     assert!(failure(cgisess(dir.path(), &["show", "../etc/passwd"])).contains("no session"));
 }
@@ -152,14 +192,18 @@ fn errors_are_one_clear_line() {
 fn an_empty_list_is_valid_json() {
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(ok(cgisess(dir.path(), &["list"])), "");
-    let json: serde_json::Value = serde_json::from_str(&ok(cgisess(dir.path(), &["list", "--json"]))).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(cgisess(dir.path(), &["list", "--json"]))).unwrap();
     assert_eq!(json, serde_json::json!([]));
 }
 
 #[test]
 fn a_dsn_key_perl_would_ignore_is_warned_about() {
     let dir = tempfile::tempdir().unwrap();
-    let out = cgisess(dir.path(), &["--dsn", "driver:file; serializer:storable", "list"]);
+    let out = cgisess(
+        dir.path(),
+        &["--dsn", "driver:file; serializer:storable", "list"],
+    );
     assert!(out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("warning: DSN key \" serializer\""), "{err}");

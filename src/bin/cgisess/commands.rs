@@ -42,7 +42,11 @@ pub fn run(cli: Cli) -> Result<()> {
                 .peek(&id)?
                 .with_context(|| format!("no session {id:?} in the store"))?;
             match format {
-                Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&json::to_json(&data))?)?,
+                Format::Json => writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&json::to_json(&data))?
+                )?,
                 Format::Dumper => {
                     let text = cgi_session::serializers::Dumper.freeze(&data)?;
                     out.write_all(&text)?;
@@ -50,7 +54,11 @@ pub fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Set { id, pairs, set_json } => {
+        Command::Set {
+            id,
+            pairs,
+            set_json,
+        } => {
             let mut session = existing(&config, &id)?;
             apply(&mut session, &pairs, &set_json)?;
             session.flush()?;
@@ -80,7 +88,11 @@ fn existing(config: &Config, id: &str) -> Result<Session> {
     Ok(session)
 }
 
-fn apply(session: &mut Session, set: &[(String, String)], set_json: &[(String, String)]) -> Result<()> {
+fn apply(
+    session: &mut Session,
+    set: &[(String, String)],
+    set_json: &[(String, String)],
+) -> Result<()> {
     for (name, value) in set {
         session.set_param(name.as_str(), Value::bytes(value.as_bytes()))?;
     }
