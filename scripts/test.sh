@@ -8,4 +8,5 @@ cd "$(dirname "$0")/.."
 ./scripts/install-oracle.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --quiet
 cargo test --workspace --all-features

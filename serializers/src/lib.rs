@@ -16,7 +16,7 @@
 //!   allocation.
 //!
 //! # What is here
-//! * [`value`]: [`Value`], [`Hash`], [`Object`]; [`string`]: [`PerlString`];
+//! * [`value`]: [`Value`], [`Hash`](type@Hash), [`Object`]; [`string`]: [`PerlString`];
 //!   [`number`]: Perl's number printing and numification.
 //! * [`dumper`]: serializer `default` (Data::Dumper text, spec §7.1).
 #![forbid(unsafe_code)]
