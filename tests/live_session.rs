@@ -85,6 +85,14 @@ fn rich_params() -> Vec<(&'static str, Value)> {
     ]
 }
 
+/// [`rich_params`] as the oracle's `new` takes them.
+fn rich_params_typed() -> serde_json::Map<String, Json> {
+    rich_params()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), to_typed(&v)))
+        .collect()
+}
+
 #[test]
 fn perl_loads_what_rust_wrote() {
     let Some(perl) = Oracle::get() else { return };
@@ -130,10 +138,7 @@ fn rust_loads_what_perl_wrote() {
     let Some(perl) = Oracle::get() else { return };
     let perl = perl.with_env("REMOTE_ADDR", "198.51.100.1");
     let dir = tempfile::tempdir().unwrap();
-    let params: serde_json::Map<String, Json> = rich_params()
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), to_typed(&v)))
-        .collect();
+    let params = rich_params_typed();
     let created = perl
         .new_session(
             DSN,
@@ -166,10 +171,7 @@ fn rust_loads_what_perl_wrote() {
 fn a_perl_session_loaded_and_flushed_by_rust_reads_the_same_in_perl() {
     let Some(perl) = Oracle::get() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let params: serde_json::Map<String, Json> = rich_params()
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), to_typed(&v)))
-        .collect();
+    let params = rich_params_typed();
     let created = perl
         .new_session(
             DSN,
