@@ -498,15 +498,16 @@ impl Session {
         }
         // step 6.
         if self.status.contains(Status::NEW) || self.status.contains(Status::MODIFIED) {
-            let record = Value::Hash(std::sync::Arc::new(self.data.clone()));
-            let bytes =
-                self.config
-                    .serializer()
-                    .freeze(&record)
-                    .map_err(|source| Error::Freeze {
-                        id: id.clone(),
-                        source,
-                    })?;
+            // Lend the hash to the serializer instead of copying it on every flush.
+            let record = Value::Hash(std::sync::Arc::new(std::mem::take(&mut self.data)));
+            let frozen = self.config.serializer().freeze(&record);
+            if let Value::Hash(h) = record {
+                self.data = std::sync::Arc::unwrap_or_clone(h);
+            }
+            let bytes = frozen.map_err(|source| Error::Freeze {
+                id: id.clone(),
+                source,
+            })?;
             self.config.driver().store(&id, &bytes)?;
             self.status.clear(Status::NEW);
             self.status.clear(Status::MODIFIED);
