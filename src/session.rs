@@ -416,6 +416,17 @@ impl Session {
         self.data.get(&key(keys::ETIME)).filter(|v| !v.is_undef())
     }
 
+    /// How long until the session expires if nobody touches it: `ATIME + ETIME - now`,
+    /// at least one second; `None` without an expiry. Drivers with a native TTL get it.
+    fn expires_in(&self) -> Option<std::time::Duration> {
+        let etime = self.etime()?.to_number().map_or(0, |n| n.as_i64());
+        if etime <= 0 {
+            return None;
+        }
+        let left = self.atime().unwrap_or(0) + etime - self.config.now();
+        Some(std::time::Duration::from_secs(left.max(1) as u64))
+    }
+
     /// The per-parameter timeouts (`_SESSION_EXPIRE_LIST`).
     pub fn expire_list(&self) -> Option<&Hash> {
         self.data.get(&key(keys::EXPIRE_LIST))?.as_hash()
@@ -508,7 +519,10 @@ impl Session {
                 id: id.clone(),
                 source,
             })?;
-            self.config.driver().store(&id, &bytes)?;
+            let expires_in = self.expires_in();
+            self.config
+                .driver()
+                .store_expiring(&id, &bytes, expires_in)?;
             self.status.clear(Status::NEW);
             self.status.clear(Status::MODIFIED);
         }

@@ -8,14 +8,35 @@ mod common;
 
 use std::ops::ControlFlow;
 
+use std::sync::Arc;
+
+use cgi_session::registry;
 use cgi_session_drivers::{Driver, FileDriver};
 use cgi_session_idgen::{IdGenerator, Incr};
-use cgi_session_serializers::{Dumper, Serializer, Value};
+use cgi_session_serializers::{Serializer, Value};
 use common::typed::{first_difference, try_from_typed, without_safe_regexp_class};
 use common::{fixtures, to_typed, Oracle};
 
-/// Sets whose every record Rust must read; `file-default-cyclic` is tested apart.
-const READABLE_SETS: &[&str] = &["file-default", "incr"];
+/// Sets whose every record Rust must read, with the serializer that wrote them;
+/// `file-default-cyclic` is tested apart.
+const READABLE_SETS: &[(&str, &str)] = &[
+    ("file-default", "default"),
+    ("incr", "default"),
+    ("file-storable", "storable"),
+    ("file-freezethaw", "freezethaw"),
+    ("file-yaml", "yaml"),
+];
+
+/// The serializer that wrote `set`.
+fn serializer_of(set: &str) -> Arc<dyn Serializer> {
+    let name = READABLE_SETS
+        .iter()
+        .chain([("file-default-cyclic", "default")].iter())
+        .find(|(s, _)| *s == set)
+        .map(|(_, name)| *name)
+        .unwrap_or_else(|| panic!("{set}: no serializer listed"));
+    registry::serializer(name, name).unwrap_or_else(|e| panic!("{set}: {e}"))
+}
 
 fn driver_for(set: &str) -> FileDriver {
     let dir = fixtures::dir(set);
@@ -27,20 +48,20 @@ fn driver_for(set: &str) -> FileDriver {
     FileDriver::from_args(&args).expect("file driver on the fixture directory")
 }
 
-/// The record through the file driver, then Dumper's thaw.
+/// The record through the file driver, then the set's serializer's thaw.
 fn rust_thaw(set: &str, id: &str) -> Result<Value, String> {
     let bytes = driver_for(set)
         .retrieve(id)
         .unwrap_or_else(|e| panic!("{set}/{id}: retrieve: {e}"))
         .unwrap_or_else(|| panic!("{set}/{id}: the file driver finds no record"));
-    Dumper.thaw(&bytes).map_err(|e| e.to_string())
+    serializer_of(set).thaw(&bytes).map_err(|e| e.to_string())
 }
 
 /// Runs `check` on every fixture of the readable sets and reports every failure at once.
 fn for_each_fixture(mut check: impl FnMut(&str, &str) -> Result<(), String>) {
     let mut failures = Vec::new();
     let mut count = 0;
-    for set in READABLE_SETS {
+    for (set, _) in READABLE_SETS {
         for id in fixtures::ids(set) {
             count += 1;
             if let Err(why) = check(set, &id) {
@@ -49,7 +70,7 @@ fn for_each_fixture(mut check: impl FnMut(&str, &str) -> Result<(), String>) {
         }
     }
     assert!(
-        count > 20,
+        count > 20 * READABLE_SETS.len(),
         "only {count} fixtures found: run `perl compat-fixtures/generate.pl`"
     );
     assert!(
@@ -104,10 +125,11 @@ fn cyclic_records_are_refused_clearly() {
 fn perl_reads_rust_rewrites_as_the_same_data() {
     let Some(oracle) = Oracle::get() else { return };
     for_each_fixture(|set, id| {
-        let bytes = Dumper
+        let serializer = serializer_of(set);
+        let bytes = serializer
             .freeze(&rust_thaw(set, id)?)
             .map_err(|e| format!("freeze: {e}"))?;
-        let perl = oracle.thaw_bytes("default", &bytes).map_err(|e| {
+        let perl = oracle.thaw_bytes(serializer.name(), &bytes).map_err(|e| {
             format!(
                 "Perl cannot read Rust's record: {e}\n{}",
                 String::from_utf8_lossy(&bytes)
@@ -121,7 +143,7 @@ fn perl_reads_rust_rewrites_as_the_same_data() {
 /// The driver finds exactly the fixtures that have an expected reading.
 #[test]
 fn traverse_lists_every_fixture() {
-    for set in READABLE_SETS {
+    for (set, _) in READABLE_SETS {
         let mut found = Vec::new();
         driver_for(set)
             .traverse(&mut |id| {

@@ -137,6 +137,21 @@ pub trait Driver: Send + Sync {
     /// [`Error::InvalidId`], never mangled into another key.
     fn store(&self, id: &str, data: &[u8]) -> Result<(), Error>;
 
+    /// [`store`](Driver::store), told how long the session has left to live: the
+    /// time until its idle expiry (`_SESSION_ATIME + _SESSION_ETIME`), or `None` when
+    /// it has no expiry. Perl added this argument in 4.x (`$etime`, RT#51191) but never
+    /// used it; stores with a native TTL (redis, memcached) may use it so that records
+    /// nobody purges still go away. The default ignores it.
+    fn store_expiring(
+        &self,
+        id: &str,
+        data: &[u8],
+        expires_in: Option<std::time::Duration>,
+    ) -> Result<(), Error> {
+        let _ = expires_in;
+        self.store(id, data)
+    }
+
     /// Removes the record for `id`. Removing a record that is already gone succeeds.
     ///
     /// (Perl's file driver reports that case as an error, spec §8.2 item 7; treating

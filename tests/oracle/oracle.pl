@@ -28,6 +28,14 @@ use Time::HiRes ();
 
 use CGI::Session ();
 
+# The overloaded class of CGI::Session's own test suite (CGI::Session::Test::Default).
+# Storable thaws an object of an overloaded class only once the class is loaded.
+{
+    package OverloadedClass;
+    use overload '""' => sub { $_[0]->{str_value} }, 'eq' => sub { "$_[0]" eq $_[1] };
+    sub new { bless { str_value => $_[1] }, $_[0] }
+}
+
 exit main(@ARGV);
 
 sub main {
