@@ -6,8 +6,18 @@ packages=(
   libcgi-session-perl libcgi-session-serialize-yaml-perl libfreezethaw-perl
   libyaml-syck-perl libdbd-sqlite3-perl libdbd-pg-perl libdbd-mysql-perl
   libcgi-pm-perl libjson-perl
+  libredis-perl libcache-memcached-perl libcgi-session-driver-memcached-perl
+  memcached
 )
-if perl -MCGI::Session -MCGI -MFreezeThaw -MYAML::Syck -MJSON -e 1 2>/dev/null; then
+# memcached (Debian's package) for the memcached driver's tests; it keeps nothing on disk.
+start_memcached() {
+  if ! (exec 3<>/dev/tcp/127.0.0.1/11211) 2>/dev/null; then
+    memcached -d -u nobody -l 127.0.0.1 -p 11211 -m 64
+  fi
+}
+if perl -MCGI::Session -MCGI -MFreezeThaw -MYAML::Syck -MJSON -MRedis -MCache::Memcached \
+     -MCGI::Session::Driver::memcached -e 1 2>/dev/null && command -v memcached >/dev/null; then
+  start_memcached
   exit 0
 fi
 sudo=""
@@ -15,4 +25,5 @@ sudo=""
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
+start_memcached
 perl -MCGI::Session -e 'print "Perl oracle: CGI::Session $CGI::Session::VERSION\n"'

@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests: typed JSON (Perl data without loss),
-//! the Perl oracle, the Perl-written fixtures, and Perl's Test::Default battery.
+//! the Perl oracle, the Perl-written fixtures, Perl's Test::Default battery, and the
+//! real servers the driver tests use.
 //!
 //! A test binary includes this with `mod common;` and uses what it needs, hence the
 //! `allow`: each binary leaves the rest unused.
@@ -8,6 +9,7 @@
 pub mod battery;
 pub mod fixtures;
 pub mod oracle;
+pub mod services;
 pub mod typed;
 
 pub use oracle::{LockMode, Oracle};
