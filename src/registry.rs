@@ -1,8 +1,10 @@
 //! Component lookup by the names a DSN uses (spec §1.2).
 //!
 //! Perl resolves `driver:NAME` to the module `CGI::Session::Driver::NAME` at run time;
-//! here each name maps to a constructor. Programs with their own components skip
-//! the registry and hand instances to [`ConfigBuilder`](crate::ConfigBuilder).
+//! here each name maps to a constructor in one table per kind. A store behind a cargo
+//! feature has its row behind the same feature, so the tables list exactly what this
+//! build can open. Programs with their own components skip the registry and hand
+//! instances to [`ConfigBuilder`](crate::ConfigBuilder).
 
 use std::sync::Arc;
 
@@ -12,46 +14,79 @@ use cgi_session_serializers::{self as serializers, Serializer};
 
 use crate::error::{Error, Result};
 
-/// Driver names this build knows.
-pub const DRIVERS: &[&str] = &["file", "memory"];
-/// Serializer names this build knows.
-pub const SERIALIZERS: &[&str] = &["default"];
-/// Id generator names this build knows.
-pub const ID_GENERATORS: &[&str] = &["md5", "incr", "static"];
+type DriverCtor = fn(&Args) -> Result<Arc<dyn Driver>>;
+type SerializerCtor = fn() -> Arc<dyn Serializer>;
+type IdGeneratorCtor = fn() -> Arc<dyn IdGenerator>;
 
-fn unknown(kind: &str, name: &str, known: &[&str], dsn: &str) -> Error {
-    Error::Dsn {
-        dsn: dsn.to_string(),
-        message: format!(
-            "no {kind} named {name:?} in this build (known: {})",
-            known.join(", ")
-        ),
-    }
+/// Every driver of this build: its DSN name and how to build it from driver args.
+const DRIVER_TABLE: &[(&str, DriverCtor)] = &[
+    ("file", |args| {
+        Ok(Arc::new(drivers::FileDriver::from_args(args)?))
+    }),
+    ("memory", |_| Ok(Arc::new(drivers::MemoryDriver::default()))),
+];
+
+/// Every serializer of this build, by DSN name.
+const SERIALIZER_TABLE: &[(&str, SerializerCtor)] =
+    &[("default", || Arc::new(serializers::Dumper))];
+
+/// Every id generator of this build, by DSN name.
+const ID_GENERATOR_TABLE: &[(&str, IdGeneratorCtor)] = &[
+    ("md5", || Arc::new(idgen::Md5)),
+    ("incr", || Arc::new(idgen::Incr)),
+    ("static", || Arc::new(idgen::Static)),
+];
+
+fn names<T>(table: &[(&'static str, T)]) -> Vec<&'static str> {
+    table.iter().map(|(name, _)| *name).collect()
 }
 
-/// Builds the driver `name` from Perl-named driver arguments.
+/// Driver names this build knows.
+pub fn driver_names() -> Vec<&'static str> {
+    names(DRIVER_TABLE)
+}
+
+/// Serializer names this build knows.
+pub fn serializer_names() -> Vec<&'static str> {
+    names(SERIALIZER_TABLE)
+}
+
+/// Id generator names this build knows.
+pub fn id_generator_names() -> Vec<&'static str> {
+    names(ID_GENERATOR_TABLE)
+}
+
+fn lookup<'t, T>(
+    table: &'t [(&'static str, T)],
+    kind: &str,
+    name: &str,
+    dsn: &str,
+) -> Result<&'t T> {
+    table
+        .iter()
+        .find(|(known, _)| *known == name)
+        .map(|(_, ctor)| ctor)
+        .ok_or_else(|| Error::Dsn {
+            dsn: dsn.to_string(),
+            message: format!(
+                "no {kind} named {name:?} in this build (known: {})",
+                names(table).join(", ")
+            ),
+        })
+}
+
+/// Builds the driver `name` from Perl-named driver arguments. `dsn` is what the
+/// user wrote, for the error message.
 pub fn driver(name: &str, args: &Args, dsn: &str) -> Result<Arc<dyn Driver>> {
-    Ok(match name {
-        "file" => Arc::new(drivers::FileDriver::from_args(args)?),
-        "memory" => Arc::new(drivers::MemoryDriver::default()),
-        _ => return Err(unknown("driver", name, DRIVERS, dsn)),
-    })
+    lookup(DRIVER_TABLE, "driver", name, dsn)?(args)
 }
 
 /// The serializer `name`.
 pub fn serializer(name: &str, dsn: &str) -> Result<Arc<dyn Serializer>> {
-    Ok(match name {
-        "default" => Arc::new(serializers::Dumper),
-        _ => return Err(unknown("serializer", name, SERIALIZERS, dsn)),
-    })
+    Ok(lookup(SERIALIZER_TABLE, "serializer", name, dsn)?())
 }
 
 /// The id generator `name`.
 pub fn id_generator(name: &str, dsn: &str) -> Result<Arc<dyn IdGenerator>> {
-    Ok(match name {
-        "md5" => Arc::new(idgen::Md5),
-        "incr" => Arc::new(idgen::Incr),
-        "static" => Arc::new(idgen::Static),
-        _ => return Err(unknown("id generator", name, ID_GENERATORS, dsn)),
-    })
+    Ok(lookup(ID_GENERATOR_TABLE, "id generator", name, dsn)?())
 }
