@@ -8,6 +8,7 @@
 
 pub mod battery;
 pub mod fixtures;
+pub mod hammer;
 pub mod oracle;
 pub mod services;
 pub mod typed;

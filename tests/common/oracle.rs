@@ -219,7 +219,8 @@ impl Oracle {
         }
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    /// The `perl oracle.pl ARGS` command, for callers that run it themselves (e.g. in the background).
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(&self.perl);
         cmd.arg(&self.script).args(args);
         // Defaults that could change what Perl reads or writes are cleared.

@@ -11,6 +11,7 @@
 #   oracle.pl load   --dsn DSN --args JSON --id ID [--read-only]
 #   oracle.pl new    --dsn DSN --args JSON [--id ID] spec JSON on stdin
 #   oracle.pl lock   --file PATH --mode ex|sh --hold-ms N
+#   oracle.pl hammer --dsn DSN --args JSON --ids ID,ID.. --count N --tag T
 #
 # Exit status: 0 when Perl did its work, including when CGI::Session itself reported
 # an error (printed as {"error":"..."}); 2 for a usage error or a bug in this script.
@@ -47,6 +48,7 @@ sub main {
         load   => \&cmd_load,
         new    => \&cmd_new,
         lock   => \&cmd_lock,
+        hammer => \&cmd_hammer,
     );
     my $run = defined $command ? $commands{$command} : undef;
     usage("unknown command " . ($command // '(none)')) unless $run;
@@ -188,6 +190,30 @@ sub cmd_lock {
     flock $fh, LOCK_UN;
     close $fh;
     print "released\n";
+}
+
+# One writer of a concurrency test: COUNT rounds of new(id) + param(T, round) +
+# flush for every id, as concurrent requests do. The DSN should use id:static so that
+# new() creates a missing id instead of drawing another. Any load that finds a record
+# it cannot read (a torn write) or a flush that fails ends the run with an error.
+sub cmd_hammer {
+    my $opt = options(\@_, 'dsn=s', 'args=s', 'ids=s', 'count=i', 'tag=s');
+    usage("hammer: --dsn --ids --count --tag") unless $opt->{dsn} && $opt->{ids} && $opt->{count} && $opt->{tag};
+    my $args = session_args($opt);
+    my @ids  = split /,/, $opt->{ids};
+    my $done = 0;
+    for my $round (1 .. $opt->{count}) {
+        for my $id (@ids) {
+            my $s = eval { CGI::Session->new($opt->{dsn}, $id, $args) };
+            return print_json({ error => "round $round, $id: died: $@", done => $done }) if $@;
+            return print_json({ error => "round $round, $id: " . CGI::Session->errstr, done => $done }) unless $s;
+            return print_json({ error => "round $round, $id: got id " . $s->id, done => $done }) unless $s->id eq $id;
+            $s->param($opt->{tag}, $round);
+            $s->flush or return print_json({ error => "round $round, $id: flush: " . $s->errstr, done => $done });
+            $done++;
+        }
+    }
+    print_json({ done => $done });
 }
 
 sub bool { $_[0] ? JSON::PP::true : JSON::PP::false }
