@@ -373,7 +373,8 @@ sub build {
         my $hash = {};
         $seen->{$id} = $hash if defined $id;
         my %utf8_key = map { $_ => 1 } @{ $t->{utf8_keys} || [] };
-        for my $key (keys %{ $t->{hash} }) {
+        # The order ids were given in (to_typed), so each id is built before its uses.
+        for my $key (sort keys %{ $t->{hash} }) {
             my $perl_key = $key;
             $utf8_key{$key} ? utf8::upgrade($perl_key) : utf8::downgrade($perl_key, 1);
             $hash->{$perl_key} = build($t->{hash}{$key}, $seen);
