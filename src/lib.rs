@@ -39,12 +39,13 @@ mod dsn;
 mod error;
 mod expiry;
 mod find;
-pub mod json;
 pub mod registry;
 mod session;
 
 pub use cgi_session_drivers::{self as drivers, Args, Driver};
 pub use cgi_session_idgen::{self as idgen, IdGenerator};
+/// The JSON mapping of Perl values (serializer `json`), also used by `cgisess`.
+pub use cgi_session_serializers::json;
 pub use cgi_session_serializers::{self as serializers, Hash, PerlString, Serializer, Value};
 
 pub use config::{Clock, Config, ConfigBuilder, LoadOptions, DEFAULT_NAME};

@@ -27,8 +27,15 @@ const DRIVER_TABLE: &[(&str, DriverCtor)] = &[
 ];
 
 /// Every serializer of this build, by DSN name.
-const SERIALIZER_TABLE: &[(&str, SerializerCtor)] =
-    &[("default", || Arc::new(serializers::Dumper))];
+const SERIALIZER_TABLE: &[(&str, SerializerCtor)] = &[
+    ("default", || Arc::new(serializers::Dumper)),
+    ("freezethaw", || Arc::new(serializers::FreezeThaw)),
+    ("storable", || Arc::new(serializers::Storable)),
+    ("json", || Arc::new(serializers::Json)),
+    ("yaml", || Arc::new(serializers::Yaml)),
+    // Rust only: reads every format above, writes Perl's default (spec §7 first bytes).
+    ("auto", || Arc::new(auto(Arc::new(serializers::Dumper)))),
+];
 
 /// Every id generator of this build, by DSN name.
 const ID_GENERATOR_TABLE: &[(&str, IdGeneratorCtor)] = &[
@@ -84,6 +91,17 @@ pub fn driver(name: &str, args: &Args, dsn: &str) -> Result<Arc<dyn Driver>> {
 /// The serializer `name`.
 pub fn serializer(name: &str, dsn: &str) -> Result<Arc<dyn Serializer>> {
     Ok(lookup(SERIALIZER_TABLE, "serializer", name, dsn)?())
+}
+
+/// Serializer `auto` writing with `writer`: it reads a record in any format this
+/// build has a serializer for (told apart by its first bytes), so a store holding
+/// records of several serializers reads through it.
+pub fn auto(writer: Arc<dyn Serializer>) -> serializers::Auto {
+    let readers = SERIALIZER_TABLE
+        .iter()
+        .filter(|(name, _)| *name != "auto")
+        .map(|(_, ctor)| ctor());
+    serializers::Auto::new(writer, readers)
 }
 
 /// The id generator `name`.

@@ -19,17 +19,35 @@
 //! * [`value`]: [`Value`], [`Hash`](type@Hash), [`Object`]; [`string`]: [`PerlString`];
 //!   [`number`]: Perl's number printing and numification.
 //! * [`dumper`]: serializer `default` (Data::Dumper text, spec §7.1).
+//! * [`json`]: serializer `json`, a Rust extension with a Perl module beside it.
+//! * [`sniff`](mod@sniff): which serializer wrote a record, from its first bytes (spec §7);
+//!   [`auto`]: serializer `auto`, which reads every format it recognises.
+//! * [`freezethaw`]: serializer `freezethaw` (FreezeThaw 0.5001 text, spec §7.3).
+//! * [`storable`]: serializer `storable` (Perl's Storable binary images, spec §7.2).
+//! * [`yaml`]: serializer `yaml` (YAML as YAML::Syck 1.34 writes it, spec §7.4).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod auto;
 pub mod dumper;
+pub mod freezethaw;
+pub mod json;
 pub mod number;
+pub mod sniff;
+pub mod storable;
 pub mod string;
 pub mod value;
+pub mod yaml;
 
+pub use auto::Auto;
 pub use dumper::Dumper;
+pub use freezethaw::FreezeThaw;
+pub use json::Json;
+pub use sniff::{sniff, Format};
+pub use storable::Storable;
 pub use string::PerlString;
 pub use value::{Hash, Object, Regexp, Value, MAX_DEPTH};
+pub use yaml::Yaml;
 
 /// Why data could not be frozen or thawed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -69,4 +87,20 @@ pub trait Serializer: Send + Sync {
     /// Reads bytes written by this serializer (by Perl or by us) back into a value.
     /// Never executes anything from the input.
     fn thaw(&self, bytes: &[u8]) -> Result<Value, Error>;
+}
+
+/// A shared serializer is a serializer, so one looked up at run time (an
+/// `Arc<dyn Serializer>` from a registry) can go wherever a concrete one can.
+impl<S: Serializer + ?Sized> Serializer for std::sync::Arc<S> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+
+    fn freeze(&self, data: &Value) -> Result<Vec<u8>, Error> {
+        (**self).freeze(data)
+    }
+
+    fn thaw(&self, bytes: &[u8]) -> Result<Value, Error> {
+        (**self).thaw(bytes)
+    }
 }
