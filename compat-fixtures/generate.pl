@@ -21,6 +21,11 @@ use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use File::Path qw(make_path);
 use JSON::PP ();
+# The json serializer is the crate's own Perl module, not part of CGI::Session 4.48.
+use FindBin ();
+use lib "$FindBin::Bin/../perl/lib";
+use DB_File;
+use Fcntl qw(O_RDONLY);
 
 use CGI::Session;
 
@@ -288,11 +293,245 @@ my @default = (
 
 # The serializers besides `default` that get a fixture set, and the sessions only
 # they have: item types the shared sessions above do not reach.
-my @SERIALIZERS = qw(storable freezethaw yaml);
+my @SERIALIZERS = qw(storable freezethaw yaml json);
 my %extra = (
-    storable   => [],
-    freezethaw => [],
-    yaml       => [],
+    storable => [
+        # Restricted hashes (SX_FLAG_HASH with the restricted flag): locked keys with a
+        # placeholder for an allowed but absent key, locked values; character keys,
+        # wide (UTF-8 flag) and upgraded Latin-1 (stored downgraded, "was UTF-8").
+        {   id    => 'fx_st_hashes',
+            build => sub {
+                require Hash::Util;
+                my %keys = (a => 1, b => 2);
+                Hash::Util::lock_ref_keys(\%keys, qw(a b c));
+                my %locked = (x => 'fixed');
+                Hash::Util::lock_hashref(\%locked);
+                my $upgraded = "na\xefve";
+                utf8::upgrade($upgraded);
+                shift->param(
+                    restricted => \%keys,
+                    locked     => \%locked,
+                    utf8_keys  => { "\x{263a}" => 'wide', $upgraded => 'upgraded', "caf\xe9" => 'bytes', plain => 1 },
+                );
+            },
+        },
+        # Every scalar form: SX_BYTE at its limits, SX_INTEGER beyond, a UV above
+        # IV_MAX (a string), doubles, integral doubles (stored as integers), long
+        # strings (4-byte lengths) of bytes, characters and binary, \undef, holes.
+        {   id    => 'fx_st_scalars',
+            build => sub {
+                my @holes;
+                $holes[3] = 'end';
+                shift->param(
+                    bytes_edges => [ -128, 127, -129, 128, 0, -1 ],
+                    integers    => [ 9223372036854775807, -9223372036854775808, -4102444800, 65536 ],
+                    uv_max      => 18446744073709551615,
+                    doubles     => [ 0.5, -2.25, 1e300, -1e-300, 2**53, 9**9**9, -9**9**9 ],
+                    whole       => [ 3.0, -0.0, 1e15 ],
+                    long_bytes  => 'x' x 300,
+                    long_utf8   => "\x{263a}" x 100,
+                    long_binary => join('', map { chr($_ % 256) } 0 .. 299),
+                    nul         => "\0",
+                    undef_ref   => \undef,
+                    holes       => \@holes,
+                );
+            },
+        },
+        # Objects: a class named again by index (SX_IX_BLESS), a blessed scalar and
+        # array, a regexp, a reblessed regexp, a pattern longer than 255 bytes.
+        {   id    => 'fx_st_objects',
+            build => sub {
+                my $body = 'body';
+                shift->param(
+                    same_class => [ bless({ n => 1 }, 'My::Item'), bless({ n => 2 }, 'My::Item'), bless([], 'My::List'), bless({ n => 3 }, 'My::Item') ],
+                    scalar_obj => bless(\$body, 'My::Scalar'),
+                    regexp     => qr/ab+c/i,
+                    blessed_re => bless(qr/x y/x, 'My::Regexp'),
+                    long_re    => qr/${\ ('a' x 300)}/,
+                );
+            },
+        },
+        # Sharing Storable writes as back-references (SX_OBJECT): the same array, hash,
+        # object and scalar ref from several places, a weakened copy (SX_WEAKREF), and
+        # a v-string (SX_VSTRING).
+        {   id    => 'fx_st_shared',
+            build => sub {
+                require Scalar::Util;
+                my $array  = [ 1, 2 ];
+                my $object = bless({ k => 'v' }, 'My::Shared');
+                my $text   = 'target';
+                my $weak   = { to => $array };
+                Scalar::Util::weaken($weak->{to});
+                shift->param(
+                    array   => $array,
+                    again   => [ $array, $object, \$text ],
+                    object  => $object,
+                    refs    => [ \$text, \\$text ],
+                    weak    => $weak,
+                    vstring => v1.2.3,
+                );
+            },
+        },
+    ],
+    freezethaw => [
+        # Repeated references (the `!N|` prelude): placeholders `%0|`, `@0|`, `\_` and
+        # `{>ID|...` for objects, contents with `}`; a content that refers to an object
+        # written after it; classes first numbered in the prelude and reused (`)ID|`).
+        {   id    => 'fx_ft_repeats',
+            build => sub {
+                my $leaf   = bless({ n => 1 }, 'My::Leaf');
+                my $list   = bless([ $leaf, undef, 'x' ], 'My::List');
+                my $box    = bless(\(my $b = $list), 'My::Box');
+                my $inner  = [ 1, undef ];
+                my $outer  = { inner => $inner, '' => undef };
+                my $target = 'shared target';
+                my $ref    = \$target;
+                shift->param(
+                    boxes    => [ $box, $box, $list ],
+                    leaves   => { a => $leaf, b => $leaf, c => bless({}, 'My::Leaf') },
+                    list     => $list,
+                    outer    => [ $outer, $inner, $outer ],
+                    refs     => [ $ref, \$ref, \$ref, $ref ],
+                    new_leaf => bless({ n => 2 }, 'My::Leaf'),
+                );
+            },
+        },
+        # Blessed things of every kind, nested, and several classes met once each.
+        {   id    => 'fx_ft_classes',
+            build => sub {
+                my $s = 'blessed scalar';
+                shift->param(
+                    hash     => bless({ k => bless([ bless({}, 'C::Three') ], 'C::Two') }, 'C::One'),
+                    array    => bless([ bless(\(my $x = 1), 'C::Scalar'), undef ], 'C::Two'),
+                    ref_ref  => bless(\\'deep', 'C::Ref'),
+                    scalar   => bless(\$s, 'C::Scalar'),
+                    latin1   => bless({}, "C::Caf\xe9"),
+                    to_obj   => \bless([], 'C::One'),
+                );
+            },
+        },
+        # Regexps, written as Perl stringifies them (`(?^i:ab+c)`) and read back as
+        # `qr/(?^i:ab+c)/`; a blessed one loses its class. Each appears once: FreezeThaw
+        # loses the pattern of a repeated regexp.
+        {   id    => 'fx_ft_regexps',
+            build => sub {
+                my $upgraded = "caf\xe9";
+                utf8::upgrade($upgraded);
+                my $latin1 = "caf\xe9";
+                shift->param(
+                    plain    => qr/ab+c/i,
+                    anchors  => qr/^\d+|$/,
+                    slash    => qr{a/b},
+                    flags    => qr/x y/msixxn,
+                    keepcopy => qr/p/p,
+                    latin1   => qr/$latin1/,
+                    upgraded => qr/$upgraded/,
+                    blessed  => bless(qr/z/, 'My::Regexp'),
+                );
+            },
+        },
+        # Strings that look like the format, bytes vs upgraded characters (Perl's file
+        # driver stores an upgraded string without wide characters as Latin-1), keys too.
+        {   id    => 'fx_ft_strings',
+            build => sub {
+                my %up = map { my $v = $_; utf8::upgrade($v); ($_ => $v) } "caf\xe9", 'plain', "\xff|\x80", '';
+                my $upgraded_key = "na\xefve";
+                utf8::upgrade($upgraded_key);
+                shift->param(
+                    pipes      => [ '|', '1|2', '$3|abc', '@1|', '%2|', '<0|', '>>0|', '_', '\\', '' ],
+                    digits     => [ '0', '00', '12', '-1', '3.0' ],
+                    latin1     => "caf\xe9",
+                    utf8_bytes => "caf\xc3\xa9",
+                    upgraded   => [ @up{ "caf\xe9", 'plain', "\xff|\x80", '' } ],
+                    keys       => { "caf\xe9" => 1, $upgraded_key => 2, 'a|b' => 3, '$1|x' => 4, '' => 5, '10' => 6, '9' => 7 },
+                    undefs     => { u => undef, list => [ undef, [ undef ], { v => undef } ] },
+                );
+            },
+        },
+        # Every kind of number FreezeThaw writes as a string.
+        {   id    => 'fx_ft_numbers',
+            build => sub {
+                my $negzero = -1e-300 * 1e-300;
+                shift->param(
+                    ints    => [ 0, 1, -1, 9223372036854775807, -9223372036854775808, 18446744073709551615 ],
+                    floats  => [ 3.25, -0.5, 1e20, 1e-5, 1 / 3, 0.1 + 0.2, 1e15, 1e16, $negzero ],
+                    special => [ 9**9**9, -9**9**9, -sin(9**9**9) ],
+                    strings => [ '007', '+5', '1e3', ' 42', '0x10', '0 but true' ],
+                );
+            },
+        },
+    ],
+    yaml       => [
+        # Scalars YAML::Syck quotes, or leaves plain, by its own rules (spec §7.4).
+        {   id    => 'fx_yaml_quoting',
+            build => sub {
+                my $upgraded = "caf\xe9";
+                utf8::upgrade($upgraded);
+                shift->param(
+                    implicit   => [ qw(yes no Yes NO true False on OFF y n ~ null Null nULL), "yes\xe9" ],
+                    numeric    => [ '1e3', '0x1F', '007', '-0', '+5', '.5', '5.', '12 ', ' 12', "12\n", 'Inf', 'nan',
+                                    '123456789', '1234567890', '-12345678', '0 but true', '- ' ],
+                    numbers    => [ 42, -7, 123456789, 1234567890, 3.25, 1e20, -0.5 ],
+                    indicators => [ '-', ':', '?', ',', '- a', ': a', 'a:', 'a: b', 'a:b', ':bar', '-a', '?a', '#a',
+                                    'a #b', 'a#b', "a\t#b", '[a', 'a]', '{a', 'a}', '!a', '&a', '*a', '|a', '>a',
+                                    '%a', '@a', '`a', '^a', '=', '<<', '---', '--- a', '...', "it's", q{say "hi"},
+                                    q{'q'}, '\\' ],
+                    spaces     => [ ' lead', 'trail ', "\ttab", "a\tb", '', ' ' ],
+                    lines      => [ "a\nb", "a\n", "a\n\n", "\n", "a\n b", "a\rb", "x\r", "a,\r", "a\n---" ],
+                    controls   => [ "nul\0byte", "\x01\x1b\x7f", "bell\a" ],
+                    bytes      => [ "caf\xe9", "caf\xc3\xa9", "\xff\xfe", "caf\xe9\n" ],
+                    chars      => [ "\x{263a}", "\x{263a}\n\x{1}", $upgraded, "caf\x{e9} \x{263a}" ],
+                    long       => join(' ', ('word') x 40),
+                    keys       => { map { $_ => 1 } 'yes', '~', '', ' x', 'a: b', '1e3', '10', "new\nline", "caf\xe9",
+                                    "\x{263a}", '--- x', '?a', '=' },
+                    empty_hash   => {},
+                    empty_array  => [],
+                    nested_empty => [ [], {}, [ [] ], { a => {} } ],
+                );
+            },
+        },
+        # Perl's tags, anchors and references (spec §7.4).
+        {   id    => 'fx_yaml_tags',
+            build => sub {
+                my $s    = 'shared target';
+                my $r    = \$s;
+                my $list = [ 1, 2 ];
+                my $obj  = bless { n => 1 }, 'My::Obj';
+                my $flag = 'yes';
+                my $body = 'scalar body';
+                shift->param(
+                    blessed_hash   => bless({ a => [1] }, 'My::Hash'),
+                    blessed_array  => bless([ 'x', undef ], 'My::Array'),
+                    blessed_scalar => bless(\$body, 'My::Scalar'),
+                    blessed_undef  => bless(\(my $u), 'My::Scalar'),
+                    blessed_flag   => bless(\$flag, 'My::Flag'),    # Syck drops this tag: Perl reads 'yes'
+                    blessed_ref    => bless(\$list, 'My::Ref'),
+                    nested_blessed => bless({ inner => bless([ bless({}, 'My::Leaf') ], 'My::Array') }, 'My::Outer'),
+                    refs           => [ \'str', \42, \undef, \\'x', \[1], \{ k => 'v' }, \$obj ],
+                    shared         => [ $list, $list, $obj, $obj, $r, $r, \$r, \$r ],
+                    regexps        => [ qr/ab+c/i, qr/a: b/, qr/ #x/, qr/x/msix, bless(qr/y/, 'My::Regexp') ],
+                    code           => sub { 1 },
+                );
+            },
+        },
+    ],
+    json       => [
+        # User data that looks like the mapping's own: hash keys that are its tags,
+        # keys sorting before and after "$pairs" with shared values on both sides
+        # (ids are numbered in key order), integral floats beyond 1e16, big integers.
+        {   id    => 'fx_json_tags',
+            build => sub {
+                my ($one, $two) = ([1], { two => 2 });
+                shift->param(
+                    tag_keys => { '$bless' => 'B', '$value' => 'V', '$pairs' => [], '$id' => 1, '$same' => 1, '$' => '' },
+                    around   => { '!' => [ $one, $two ], '$x' => $one, 'z' => $two },
+                    floats   => [ 1e16, 1.5e17, -1e-7, 2**53, 123456789.125 ],
+                    ints     => [ 9223372036854775807, -9223372036854775808, 18446744073709551615 ],
+                    tag_text => '{"$bless":"x"}',
+                );
+            },
+        },
+    ],
 );
 
 # Perl reads these; a Value cannot hold a cycle, so Rust must refuse them clearly.
@@ -324,6 +563,7 @@ write_incr('incr');
 for my $serializer (@SERIALIZERS) {
     write_set($serializer, "file-$serializer", [ @default, @{ $extra{$serializer} || [] } ], {});
 }
+write_db_file($_) for qw(default storable);
 print "fixtures written under $root\n";
 
 sub write_set {
@@ -350,6 +590,37 @@ sub write_set {
         write_file("$dir/cgisess_$id", $raw->{$id});
         write_expected($serializer, $dir, $id);
     }
+}
+
+# The db_file driver (spec §5.3): some of the sessions above, plus a record large
+# enough for Berkeley DB overflow pages, in one database per serializer, at
+# db_file/<serializer>/cgisess.db (FileName only: the directory comes from it). The
+# database's meta page holds a file id made from the inode and the time, so unlike
+# the other fixtures these files change on every run; the records do not.
+sub write_db_file {
+    my ($serializer) = @_;
+    my $dir = clean_dir("db_file/$serializer");
+    my $db  = "$dir/cgisess.db";
+    unlink $db, "$db.lck";
+    my %fx = map { $_->{id} => $_ } @default;
+    my @sessions = (
+        @fx{qw(fx_basic fx_nested fx_strings fx_unicode fx_numbers fx_empty fx_objects fx_expire_list)},
+        { id => 'fx_big', build => sub { shift->param(blob => ('0123456789abcdef' x 600) . join('', map { chr } 0 .. 255)) } },
+    );
+    for my $fx (@sessions) {
+        local $NOW = FUTURE;
+        local $ENV{REMOTE_ADDR} = $fx->{remote_addr} if $fx->{remote_addr};
+        my $s = CGI::Session->new("driver:db_file;serializer:$serializer;id:static", $fx->{id}, { FileName => $db })
+          or die CGI::Session->errstr;
+        $fx->{build}->($s);
+        $s->flush or die "flush: " . $s->errstr;
+        # The oracle thaws a file: give it the record as DB_File holds it.
+        tie my %h, 'DB_File', $db, O_RDONLY, 0 or die "$db: $!";
+        write_file("$dir/record.tmp", $h{ $fx->{id} });
+        untie %h;
+        write_expected($serializer, $dir, $fx->{id}, "$dir/record.tmp");
+    }
+    unlink "$dir/record.tmp", "$db.lck";
 }
 
 # The incr generator with IDInit 1000 and IDIncr 2: ids 1002, 1004, 1006, and an
@@ -380,8 +651,9 @@ sub clean_dir {
 # What Perl's thaw gives, from a fresh oracle process per file: the default
 # serializer's Safe compartment names (Safe::Root0::...) then do not depend on order.
 sub write_expected {
-    my ($serializer, $dir, $id) = @_;
-    open my $out, '-|', $^X, $oracle, 'thaw', '--serializer', $serializer, "$dir/cgisess_$id"
+    my ($serializer, $dir, $id, $record) = @_;
+    $record //= "$dir/cgisess_$id";
+    open my $out, '-|', $^X, $oracle, 'thaw', '--serializer', $serializer, $record
       or die "run oracle: $!";
     my $result = JSON::PP->new->utf8->decode(do { local $/; <$out> });
     close $out or die "oracle failed on $id\n";

@@ -30,6 +30,7 @@
 //!   `cgi-session-serializers`, `cgi-session-idgen`).
 //! * [`Session`] holds the semantics; [`Config::find`] walks a store.
 //! * [`cgi`] reads the claimed id from a request and prints cookies and headers as CGI.pm.
+//! * `init` (with a SQL driver feature) creates the table a SQL store keeps sessions in.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -39,6 +40,8 @@ mod dsn;
 mod error;
 mod expiry;
 mod find;
+#[cfg(any(feature = "sqlite", feature = "postgresql", feature = "mysql"))]
+pub mod init;
 pub mod registry;
 mod session;
 

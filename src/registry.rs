@@ -24,6 +24,30 @@ const DRIVER_TABLE: &[(&str, DriverCtor)] = &[
         Ok(Arc::new(drivers::FileDriver::from_args(args)?))
     }),
     ("memory", |_| Ok(Arc::new(drivers::MemoryDriver::default()))),
+    #[cfg(feature = "redis")]
+    ("redis", |args| {
+        Ok(Arc::new(drivers::RedisDriver::from_args(args)?))
+    }),
+    #[cfg(feature = "memcached")]
+    ("memcached", |args| {
+        Ok(Arc::new(drivers::MemcachedDriver::from_args(args)?))
+    }),
+    #[cfg(feature = "db_file")]
+    ("db_file", |args| {
+        Ok(Arc::new(drivers::DbFileDriver::from_args(args)?))
+    }),
+    #[cfg(feature = "sqlite")]
+    ("sqlite", |args| {
+        Ok(Arc::new(drivers::SqliteDriver::from_args(args)?))
+    }),
+    #[cfg(feature = "postgresql")]
+    ("postgresql", |args| {
+        Ok(Arc::new(drivers::PostgresqlDriver::from_args(args)?))
+    }),
+    #[cfg(feature = "mysql")]
+    ("mysql", |args| {
+        Ok(Arc::new(drivers::MysqlDriver::from_args(args)?))
+    }),
 ];
 
 /// Every serializer of this build, by DSN name.

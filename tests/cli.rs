@@ -11,6 +11,7 @@ fn cgisess(dir: &Path, args: &[&str]) -> Output {
         .arg(format!("Directory={}", dir.display()))
         .args(args)
         .env_remove("CGISESS_DSN")
+        .env_remove("CGISESS_SERIALIZER")
         .output()
         .expect("cgisess runs")
 }
@@ -207,4 +208,119 @@ fn a_dsn_key_perl_would_ignore_is_warned_about() {
     assert!(out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("warning: DSN key \" serializer\""), "{err}");
+}
+
+/// One record Perl wrote with each serializer (`compat-fixtures/`): format and id.
+const MIXED: [(&str, &str); 5] = [
+    ("default", "fx_basic"),
+    ("storable", "fx_nested"),
+    ("freezethaw", "fx_strings"),
+    ("yaml", "fx_refs"),
+    ("json", "fx_objects"),
+];
+
+/// A store holding the [`MIXED`] records.
+fn mixed_store() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("compat-fixtures");
+    for (format, id) in MIXED {
+        let name = format!("cgisess_{id}");
+        std::fs::copy(
+            fixtures.join(format!("file-{format}")).join(&name),
+            dir.path().join(&name),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+fn list_json(dir: &Path, args: &[&str]) -> Vec<serde_json::Value> {
+    let args = [args, &["list", "--json"]].concat();
+    let json: serde_json::Value = serde_json::from_str(&ok(cgisess(dir, &args))).unwrap();
+    json.as_array().unwrap().clone()
+}
+
+#[test]
+fn serializer_auto_lists_and_shows_records_of_every_format() {
+    let dir = mixed_store();
+    let entries = list_json(dir.path(), &["--serializer", "auto"]);
+    assert_eq!(entries.len(), MIXED.len());
+    for (format, id) in MIXED {
+        let entry = entries.iter().find(|e| e["id"] == id).unwrap();
+        assert_eq!(entry["format"], format, "{entry}");
+        assert!(entry.get("error").is_none(), "{entry}");
+        assert!(entry["params"].as_u64().unwrap() > 0, "{entry}");
+
+        let shown: serde_json::Value = serde_json::from_str(&ok(cgisess(
+            dir.path(),
+            &["--serializer", "auto", "show", id],
+        )))
+        .unwrap();
+        assert_eq!(shown["_SESSION_ID"], id, "{format}: {shown}");
+    }
+
+    // Without it, the DSN's serializer (default) reads only its own records; list
+    // still names each record's format.
+    let entries = list_json(dir.path(), &[]);
+    let mut unreadable: Vec<_> = entries
+        .iter()
+        .filter(|e| e.get("error").is_some())
+        .map(|e| e["format"].as_str().unwrap())
+        .collect();
+    unreadable.sort_unstable();
+    assert_eq!(unreadable, ["freezethaw", "json", "storable", "yaml"]);
+}
+
+#[test]
+fn serializer_auto_writes_with_the_dsns_serializer() {
+    let dir = mixed_store();
+    ok(cgisess(
+        dir.path(),
+        &["--serializer", "auto", "set", "fx_nested", "theme=dark"],
+    ));
+    let record = std::fs::read(dir.path().join("cgisess_fx_nested")).unwrap();
+    assert!(record.starts_with(b"$D = {"), "rewritten as default");
+    let data = config(dir.path()).peek("fx_nested").unwrap().unwrap();
+    assert_eq!(data["theme"], Value::bytes("dark"));
+    assert_eq!(data["matrix"][1][0], Value::Int(3));
+
+    // With a json DSN, auto writes json; CGISESS_SERIALIZER works as the option does.
+    let out = Command::new(env!("CARGO_BIN_EXE_cgisess"))
+        .args(["-a", &format!("Directory={}", dir.path().display())])
+        .args([
+            "--dsn",
+            "driver:file;serializer:json",
+            "set",
+            "fx_refs",
+            "n=1",
+        ])
+        .env("CGISESS_SERIALIZER", "auto")
+        .env_remove("CGISESS_DSN")
+        .output()
+        .unwrap();
+    ok(out);
+    let record = std::fs::read(dir.path().join("cgisess_fx_refs")).unwrap();
+    assert!(
+        record.starts_with(b"{\"_SESSION_ATIME\":"),
+        "rewritten as json"
+    );
+}
+
+#[test]
+fn serializer_names_one_serializer_for_every_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = ok(cgisess(
+        dir.path(),
+        &["--serializer", "json", "new", "--set", "n=1"],
+    ));
+    let record = std::fs::read(dir.path().join(format!("cgisess_{}", id.trim()))).unwrap();
+    assert!(
+        record.starts_with(b"{"),
+        "{}",
+        String::from_utf8_lossy(&record)
+    );
+    let err = failure(cgisess(dir.path(), &["show", id.trim()]));
+    assert!(err.contains("couldn't thaw"), "{err}");
+    let err = failure(cgisess(dir.path(), &["--serializer", "xml", "list"]));
+    assert!(err.contains("no serializer named \"xml\""), "{err}");
 }

@@ -37,18 +37,50 @@
 //! # Drivers here
 //! * [`file`](mod@file): the default store, one file per session (spec §5.2).
 //! * [`memory`]: an in-process map; the worked example of the contract.
-#![forbid(unsafe_code)]
+//! * `db_file` (cargo feature `db_file`): Perl's DB_File hash database (spec §5.3).
+//! * `redis` (cargo feature `redis`): the key layout of CPAN's `CGI::Session::Driver::redis`,
+//!   with a working, self-healing traverse.
+//! * `memcached` (cargo feature `memcached`): the layout of CPAN's
+//!   `CGI::Session::Driver::memcached` over `Cache::Memcached`; cannot traverse.
+//! * `sqlite`, `postgresql`, `mysql` (cargo features of the same names): Perl's DBI
+//!   drivers, one row per session in a shared table (spec §5.4–§5.7); see `dbi`.
+// `deny`, not `forbid`: the Berkeley DB binding (db_file's `ffi` module, behind the
+// `db_file` feature) is the one place in the project allowed `unsafe`, with its own
+// `#[allow]`; `forbid` could not be relaxed there.
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
 pub mod args;
+#[cfg(feature = "db_file")]
+pub mod db_file;
+#[cfg(any(feature = "sqlite", feature = "postgresql", feature = "mysql"))]
+pub mod dbi;
 pub mod file;
+#[cfg(any(feature = "redis", feature = "memcached"))]
+mod kv;
+#[cfg(feature = "memcached")]
+pub mod memcached;
 pub mod memory;
+#[cfg(feature = "redis")]
+pub mod redis;
 
+#[cfg(feature = "db_file")]
+pub use db_file::DbFileDriver;
+#[cfg(feature = "mysql")]
+pub use dbi::mysql::MysqlDriver;
+#[cfg(feature = "postgresql")]
+pub use dbi::postgresql::PostgresqlDriver;
+#[cfg(feature = "sqlite")]
+pub use dbi::sqlite::SqliteDriver;
 pub use file::FileDriver;
+#[cfg(feature = "memcached")]
+pub use memcached::MemcachedDriver;
 pub use memory::MemoryDriver;
+#[cfg(feature = "redis")]
+pub use redis::RedisDriver;
 
 /// Driver arguments by Perl's option names (`Directory`, `UMask`, `NoFlock`, `DataSource`, ...).
 /// Values are text; numeric options accept Perl's spellings (see [`args`]).

@@ -27,6 +27,12 @@ use POSIX ();
 use Scalar::Util qw(blessed refaddr reftype);
 use Time::HiRes ();
 
+# The redis driver's test stand-in (perl-lib/CGI/Session/Driver/redis.pm).
+use FindBin ();
+use lib "$FindBin::Bin/perl-lib";
+# The json serializer's Perl side, shipped with the crate (perl/lib/CGI/Session/Serialize/json.pm).
+use lib "$FindBin::Bin/../../perl/lib";
+
 use CGI::Session ();
 
 # The overloaded class of CGI::Session's own test suite (CGI::Session::Test::Default).
@@ -129,7 +135,36 @@ sub session_args {
     my ($opt) = @_;
     my $args = json()->decode($opt->{args} // '{}');
     usage("--args must be a JSON object") unless ref $args eq 'HASH';
+    kv_client($opt->{dsn}, $args);
     return $args;
+}
+
+# Perl's redis and memcached drivers take a client object, not an address: build it
+# from the Rust driver's arguments (Server/Database/Password; Servers/Namespace/
+# CompressThreshold/NoRehash), so one args hash configures both sides.
+sub kv_client {
+    my ($dsn, $args) = @_;
+    my $driver = $dsn ? CGI::Session->parse_dsn($dsn)->{driver} // '' : '';
+    if ($driver eq 'redis' && !$args->{Redis}) {
+        require Redis;
+        my ($server, $password, $db) = ($args->{Server} || '127.0.0.1:6379', $args->{Password}, $args->{Database});
+        if ($server =~ m{^redis://(?:[^:@/]*:([^@/]*)@)?([^/]+?)/?(\d*)$}) {
+            ($server, $password, $db) = ($2, $password // $1, $db // $3);
+        }
+        my $redis = Redis->new(($server =~ m{^/} ? 'sock' : 'server') => $server,
+                               $password ? (password => $password) : ());
+        $redis->select($db) if $db;
+        $args->{Redis} = $redis;
+    }
+    if ($driver eq 'memcached' && !$args->{Memcached}) {
+        require Cache::Memcached;
+        $args->{Memcached} = Cache::Memcached->new({
+            servers            => [split /\s*,\s*/, $args->{Servers} || '127.0.0.1:11211'],
+            namespace          => $args->{Namespace},
+            compress_threshold => $args->{CompressThreshold},
+            no_rehash          => $args->{NoRehash},
+        });
+    }
 }
 
 sub cmd_load {

@@ -323,7 +323,7 @@ impl Driver for FileDriver {
 
 /// `flock(2)` through std (which calls flock on Linux, not fcntl: spec §5.2 "Locking"),
 /// retried when a signal interrupts the wait.
-fn lock_file(file: &File, exclusive: bool) -> io::Result<()> {
+pub(crate) fn lock_file(file: &File, exclusive: bool) -> io::Result<()> {
     loop {
         let result = if exclusive {
             file.lock()
@@ -338,7 +338,7 @@ fn lock_file(file: &File, exclusive: bool) -> io::Result<()> {
 }
 
 /// Perl's `-l`: lstat succeeds and says symlink.
-fn is_symlink(path: &Path) -> bool {
+pub(crate) fn is_symlink(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
@@ -356,7 +356,7 @@ fn remove_symlink(op: &'static str, path: &Path) -> Result<(), Error> {
 
 /// Maps an I/O error to [`Error::Io`] naming the operation and the path, like Perl's
 /// errstr `retrieve(): couldn't open '<path>': <errno>`.
-fn io_error<'p>(
+pub(crate) fn io_error<'p>(
     op: &'static str,
     what: &'static str,
     path: &'p Path,

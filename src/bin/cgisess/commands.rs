@@ -2,16 +2,36 @@
 
 use std::io::Write;
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use cgi_session::{json, keys, Args, Config, LoadOptions, Serializer, Session, Value};
+use cgi_session::serializers::sniff;
+use cgi_session::{
+    json, keys, registry, Args, Config, Dsn, LoadOptions, Serializer, Session, Value,
+};
 
 use crate::{Cli, Command, Format};
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     let args: Args = cli.args.into_iter().collect();
-    let config = Config::new(cli.dsn.as_deref(), args).context("opening the store")?;
+    #[cfg(any(feature = "sqlite", feature = "postgresql", feature = "mysql"))]
+    if let Command::Init {
+        if_not_exists,
+        dry_run,
+    } = cli.command
+    {
+        // Before opening the store: the driver checks that its table exists.
+        return init(
+            cli.dsn.as_deref(),
+            cli.serializer.as_deref(),
+            &args,
+            if_not_exists,
+            dry_run,
+        );
+    }
+    let config =
+        open(cli.dsn.as_deref(), args, cli.serializer.as_deref()).context("opening the store")?;
     for (key, value) in &config.dsn().ignored {
         eprintln!(
             "cgisess: warning: DSN key {key:?} (value {value:?}) is not driver, serializer or id; \
@@ -45,7 +65,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 Format::Json => writeln!(
                     out,
                     "{}",
-                    serde_json::to_string_pretty(&json::to_json(&data))?
+                    serde_json::to_string_pretty(&json::to_json(&data)?)?
                 )?,
                 Format::Dumper => {
                     let text = cgi_session::serializers::Dumper.freeze(&data)?;
@@ -69,6 +89,52 @@ pub fn run(cli: Cli) -> Result<()> {
             session.flush()?;
         }
         Command::List { json } => list(&config, json, &mut out)?,
+        #[cfg(any(feature = "sqlite", feature = "postgresql", feature = "mysql"))]
+        Command::Init { .. } => bail!("init runs before the store is opened"),
+    }
+    Ok(())
+}
+
+/// The store, with `--serializer` in place of the DSN's serializer when given.
+fn open(dsn: Option<&str>, args: Args, serializer: Option<&str>) -> cgi_session::Result<Config> {
+    let mut builder = Config::builder(dsn).args(args);
+    if let Some(name) = serializer {
+        let shown = format!("serializer:{name}");
+        let chosen: Arc<dyn Serializer> = if name == "auto" {
+            let dsn = dsn.map(Dsn::parse).transpose()?.unwrap_or_default();
+            let writer = registry::serializer(dsn.serializer_name(), &shown)?;
+            Arc::new(registry::auto(writer))
+        } else {
+            registry::serializer(name, &shown)?
+        };
+        builder = builder.serializer(chosen);
+    }
+    builder.build()
+}
+
+/// `init`: the session table for the DSN, with `--serializer` (other than `auto`) in
+/// place of the DSN's serializer.
+#[cfg(any(feature = "sqlite", feature = "postgresql", feature = "mysql"))]
+fn init(
+    dsn: Option<&str>,
+    serializer: Option<&str>,
+    args: &Args,
+    if_not_exists: bool,
+    dry_run: bool,
+) -> Result<()> {
+    let mut dsn = dsn.map(Dsn::parse).transpose()?.unwrap_or_default();
+    if let Some(name) = serializer.filter(|name| *name != "auto") {
+        dsn.serializer = Some(name.to_ascii_lowercase());
+    }
+    let table = if dry_run {
+        cgi_session::init::session_table_sql(&dsn, args, if_not_exists)?
+    } else {
+        cgi_session::init::create_session_table(&dsn, args, if_not_exists)
+            .context("creating the session table")?
+    };
+    println!("{};", table.sql);
+    if table.driver == "postgresql" && table.content == cgi_session::drivers::dbi::Content::Binary {
+        eprintln!("cgisess: note: Perl must be given ColumnType => 'binary' for this BYTEA column");
     }
     Ok(())
 }
@@ -99,7 +165,8 @@ fn apply(
     for (name, text) in set_json {
         let parsed: serde_json::Value =
             serde_json::from_str(text).with_context(|| format!("--set-json {name}: not JSON"))?;
-        session.set_param(name.as_str(), json::from_json(&parsed)?)?;
+        let value = json::from_json(&parsed).with_context(|| format!("--set-json {name}"))?;
+        session.set_param(name.as_str(), value)?;
     }
     Ok(())
 }
@@ -136,26 +203,41 @@ fn list(config: &Config, as_json: bool, out: &mut impl Write) -> Result<()> {
     Ok(())
 }
 
-/// One `list --json` entry: the reserved keys of a record, or the error reading it.
+/// One `list --json` entry: the reserved keys of a record and its format, or the error
+/// reading it.
 fn summary(config: &Config, id: &str) -> serde_json::Value {
     let mut entry = serde_json::json!({ "id": id });
-    match config.peek(id) {
-        Ok(Some(data)) => {
-            for (field, k) in [
-                ("ctime", keys::CTIME),
-                ("atime", keys::ATIME),
-                ("etime", keys::ETIME),
-                ("remote_addr", keys::REMOTE_ADDR),
-            ] {
-                entry[field] = json::to_json(&data[k]);
-            }
-            let params = data
-                .as_hash()
-                .map(|h| h.keys().filter(|k| !keys::is_private(k)).count());
-            entry["params"] = params.into();
+    let bytes = match config.driver().retrieve(id) {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            entry["error"] = "record vanished or is empty".into();
+            return entry;
         }
-        Ok(None) => entry["error"] = "record vanished or is empty".into(),
-        Err(e) => entry["error"] = e.to_string().into(),
+        Err(e) => {
+            entry["error"] = e.to_string().into();
+            return entry;
+        }
+    };
+    entry["format"] = sniff(&bytes).map(|f| f.serializer_name()).into();
+    let data = match config.serializer().thaw(&bytes) {
+        Ok(data) => data,
+        Err(source) => {
+            let id = id.to_string();
+            entry["error"] = cgi_session::Error::Thaw { id, source }.to_string().into();
+            return entry;
+        }
+    };
+    for (field, k) in [
+        ("ctime", keys::CTIME),
+        ("atime", keys::ATIME),
+        ("etime", keys::ETIME),
+        ("remote_addr", keys::REMOTE_ADDR),
+    ] {
+        entry[field] = json::to_json(&data[k]).unwrap_or_else(|e| e.to_string().into());
     }
+    let params = data
+        .as_hash()
+        .map(|h| h.keys().filter(|k| !keys::is_private(k)).count());
+    entry["params"] = params.into();
     entry
 }

@@ -23,6 +23,12 @@ pub struct Cli {
     #[arg(short = 'a', long = "arg", value_name = "KEY=VALUE", global = true, value_parser = parse_pair)]
     pub args: Vec<(String, String)>,
 
+    /// Read and write with this serializer instead of the DSN's. `auto` reads every
+    /// format this build knows, telling them apart by each record's first bytes, and
+    /// writes with the DSN's serializer.
+    #[arg(long, global = true, env = "CGISESS_SERIALIZER", value_name = "NAME")]
+    pub serializer: Option<String>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -76,6 +82,17 @@ pub enum Command {
         /// Print a JSON array of {id, ctime, atime, etime, remote_addr, error} instead.
         #[arg(long)]
         json: bool,
+    },
+    /// Create the table a SQL store (sqlite, postgresql, mysql) keeps its sessions in,
+    /// with the column types the serializer needs, and print the statement.
+    #[cfg(any(feature = "sqlite", feature = "postgresql", feature = "mysql"))]
+    Init {
+        /// Leave an existing table as it is instead of failing.
+        #[arg(long)]
+        if_not_exists: bool,
+        /// Print the statement without connecting to the database.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
