@@ -8,5 +8,7 @@ cd "$(dirname "$0")/.."
 ./scripts/install-oracle.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features -- -D warnings
+# The core (file and memory stores) builds without any store's client library.
+cargo check --workspace --no-default-features --lib --bins --quiet
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps --quiet
 cargo test --workspace --all-features
