@@ -1,5 +1,5 @@
-//! Perl's `t/g4.t`: CGI::Session::Test::Default on `driver:file` (and the same
-//! battery on the in-process `driver:memory`).
+//! Perl's `t/g4.t` and `t/g4_file_*.t`: CGI::Session::Test::Default on
+//! `driver:file` with every serializer (and on the in-process `driver:memory`).
 
 mod common;
 
@@ -31,6 +31,36 @@ fn g4_default_battery_on_file_with_the_default_serializer_named() {
         "driver:file;serializer:default",
         directory_args(tmp.path()),
     );
+}
+
+/// Perl's `t/g4_file_storable.t`, `t/g4_file_freezethaw.t`, the yaml distribution's
+/// battery, and ours for `json`.
+fn battery_on_file_with(serializer: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    common::battery::run_default_battery(
+        &format!("driver:file;serializer:{serializer}"),
+        directory_args(tmp.path()),
+    );
+}
+
+#[test]
+fn g4_default_battery_on_file_with_storable() {
+    battery_on_file_with("storable");
+}
+
+#[test]
+fn g4_default_battery_on_file_with_freezethaw() {
+    battery_on_file_with("freezethaw");
+}
+
+#[test]
+fn g4_default_battery_on_file_with_yaml() {
+    battery_on_file_with("yaml");
+}
+
+#[test]
+fn g4_default_battery_on_file_with_json() {
+    battery_on_file_with("json");
 }
 
 #[test]
