@@ -5,6 +5,8 @@
 //! strings that Perl numifies with its own lenient rules (leading white space,
 //! a sign, digits, a fraction and exponent; trailing junk ignored; no number is 0).
 
+use std::fmt::{self, Write};
+
 /// A number as Perl's numification gives it: an integer when the text is an
 /// integer that fits, otherwise a float.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,33 +42,147 @@ impl Number {
 /// `0.1 + 0.2` gives `0.3`, `1e20` gives `1e+20`, `1000.0` gives `1000`, `-0.0` gives `-0`
 /// (Perl 5.36 prints `-0` for a negative zero NV; `"0"` only for the integer).
 pub fn format_float(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".to_string();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "Inf" } else { "-Inf" }.to_string();
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() { "-0" } else { "0" }.to_string();
-    }
-    // %.15g: 15 significant digits; exponent form when exp < -4 or exp >= 15.
-    let sci = format!("{:.14e}", f);
-    let (mantissa, exp) = sci.split_once('e').expect("`{:e}` always has an exponent");
-    let exp: i32 = exp.parse().expect("exponent is an integer");
-    if !(-4..15).contains(&exp) {
-        let mantissa = trim_fraction(mantissa);
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mantissa}e{sign}{:02}", exp.unsigned_abs());
-    }
-    let decimals = (14 - exp).max(0) as usize;
-    trim_fraction(&format!("{:.*}", decimals, f)).to_string()
+    let mut text = Vec::with_capacity(24);
+    push_float(&mut text, f);
+    // Only ASCII signs, digits, `.`, `e`, `Inf` and `NaN` are written.
+    String::from_utf8(text).unwrap_or_default()
 }
 
-fn trim_fraction(s: &str) -> &str {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.')
+/// Appends [`format_float`]'s text for `f` to `out`, without allocating on the way.
+pub fn push_float(out: &mut Vec<u8>, f: f64) {
+    if f.is_nan() {
+        return out.extend_from_slice(b"NaN");
+    }
+    if f.is_infinite() {
+        return out.extend_from_slice(if f > 0.0 { b"Inf" } else { b"-Inf" });
+    }
+    if f == 0.0 {
+        return out.extend_from_slice(if f.is_sign_negative() { b"-0" } else { b"0" });
+    }
+    if f < 0.0 {
+        out.push(b'-');
+    }
+    let mut buf = [b'0'; 20];
+    let (digits, exp) = match short_decimal(f.abs()) {
+        Some((m, decimals)) => {
+            let digits = decimal_digits(m, &mut buf);
+            let exp = digits.len() as i32 - 1 - decimals;
+            (digits, exp)
+        }
+        None => rounded_digits(f.abs(), &mut buf),
+    };
+    // Trailing zeros are not significant (`%g`).
+    let significant = digits.len() - digits.iter().rev().take_while(|&&d| d == b'0').count();
+    let digits = &digits[..significant.max(1)];
+    // %.15g: exponent form when exp < -4 or exp >= 15.
+    if !(-4..15).contains(&exp) {
+        out.push(digits[0]);
+        if digits.len() > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&digits[1..]);
+        }
+        out.extend_from_slice(if exp < 0 { b"e-" } else { b"e+" });
+        if exp.unsigned_abs() < 10 {
+            out.push(b'0');
+        }
+        out.extend_from_slice(decimal_digits(u64::from(exp.unsigned_abs()), &mut buf));
+    } else if exp >= 0 {
+        let whole = exp as usize + 1;
+        if digits.len() <= whole {
+            out.extend_from_slice(digits);
+            out.resize(out.len() + whole - digits.len(), b'0');
+        } else {
+            out.extend_from_slice(&digits[..whole]);
+            out.push(b'.');
+            out.extend_from_slice(&digits[whole..]);
+        }
     } else {
-        s
+        out.extend_from_slice(b"0.");
+        out.resize(out.len() + exp.unsigned_abs() as usize - 1, b'0');
+        out.extend_from_slice(digits);
+    }
+}
+
+/// `f` (finite, positive) as `m / 10^decimals` with `m` below 10^15, if that decimal
+/// reads back as `f` — as the prices and times sessions hold mostly do.
+///
+/// Then `m`'s digits are `%.15g`'s: a decimal of at most 15 significant digits is
+/// nearer to the double it reads as than half a unit in its 15th digit (the `DBL_DIG`
+/// guarantee), so rounding that double to 15 digits gives the decimal back.
+fn short_decimal(f: f64) -> Option<(u64, i32)> {
+    const POWERS: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    for (decimals, &power) in POWERS.iter().enumerate() {
+        let scaled = f * power;
+        if scaled >= 1e15 {
+            return None;
+        }
+        // `m` and `power` are exact, and IEEE division rounds `m / power` as reading the
+        // decimal would: equality means the decimal reads back as `f`.
+        let m = scaled.round();
+        if m / power == f {
+            return Some((m as u64, decimals as i32));
+        }
+    }
+    None
+}
+
+/// The 15 significant digits of `f` (finite, positive) correctly rounded, and the
+/// decimal exponent of the rounded value, from the standard library's exact formatting.
+fn rounded_digits(f: f64, buf: &mut [u8; 20]) -> (&[u8], i32) {
+    let mut sci = SmallText::default();
+    // At most 21 bytes (`1.23456789012345e-308`), so this cannot fail.
+    let _ = write!(sci, "{f:.14e}");
+    let sci = &sci.bytes[..sci.len];
+    let e_at = sci.iter().position(|&c| c == b'e').unwrap_or(sci.len());
+    let mantissa = sci[..e_at].iter().filter(|c| c.is_ascii_digit());
+    let mut len = 0;
+    for (slot, &d) in buf.iter_mut().zip(mantissa) {
+        *slot = d;
+        len += 1;
+    }
+    let exp = sci.get(e_at + 1..).map_or(0, |e| {
+        let magnitude = e
+            .iter()
+            .filter(|c| c.is_ascii_digit())
+            .fold(0i32, |n, &d| n * 10 + i32::from(d - b'0'));
+        if e.first() == Some(&b'-') {
+            -magnitude
+        } else {
+            magnitude
+        }
+    });
+    (&buf[..len], exp)
+}
+
+/// The decimal digits of `n`, written at the end of `buf`.
+pub(crate) fn decimal_digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[at..];
+        }
+    }
+}
+
+/// Room for one formatted float, on the stack.
+#[derive(Default)]
+struct SmallText {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl fmt::Write for SmallText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
@@ -210,6 +326,17 @@ mod tests {
             (f64::NEG_INFINITY, "-Inf"),
             (f64::NAN, "NaN"),
             (123456789012345680.0, "1.23456789012346e+17"),
+            // Short decimals and those needing all 15 digits, checked against Perl 5.36.
+            (9.99 + 7.0, "16.99"),
+            (0.000123, "0.000123"),
+            (123456789012345.0, "123456789012345"),
+            (1234567890123456.0, "1.23456789012346e+15"),
+            (999999999999999.9, "1e+15"),
+            (1e21, "1e+21"),
+            (5e-324, "4.94065645841247e-324"),
+            (2.5e-7, "2.5e-07"),
+            (1.5e300, "1.5e+300"),
+            (-0.00012345678901234567, "-0.000123456789012346"),
         ];
         for &(f, want) in cases {
             assert_eq!(format_float(f), want, "{f:?}");

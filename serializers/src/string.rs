@@ -91,6 +91,14 @@ impl PerlString {
         Ok(PerlString { bytes, utf8: true })
     }
 
+    /// Perl's internal form of a character string that this crate encoded itself with
+    /// [`encode_lax`], so that the check [`from_utf8_internal`](Self::from_utf8_internal)
+    /// makes would always pass.
+    pub(crate) fn from_encoded_lax(bytes: Vec<u8>) -> Self {
+        debug_assert!(PerlString::from_utf8_internal(bytes.clone()).is_ok());
+        PerlString { bytes, utf8: true }
+    }
+
     /// Whether Perl holds this string with the UTF-8 flag on.
     pub fn is_utf8(&self) -> bool {
         self.utf8
@@ -300,6 +308,13 @@ impl Ord for PerlString {
     /// so strings with the same flag compare as bytes.
     fn cmp(&self, other: &Self) -> Ordering {
         if self.utf8 == other.utf8 {
+            // Hash keys mostly differ in their first byte: decide those without a
+            // call to `memcmp` (this is the comparison every B-tree search makes).
+            if let (Some(a), Some(b)) = (self.bytes.first(), other.bytes.first()) {
+                if a != b {
+                    return a.cmp(b);
+                }
+            }
             return self.bytes.cmp(&other.bytes);
         }
         self.code_points().cmp(other.code_points())

@@ -59,6 +59,7 @@
 mod fixup;
 mod lexer;
 mod reader;
+mod strings;
 mod writer;
 
 #[cfg(test)]

@@ -272,6 +272,23 @@ fn numbers_and_keys() {
     assert_eq!(v["f"], Value::array([1, 2]));
 }
 
+/// Arrays of lengths around the reader's blocks of elements (31 values, 8 blocks before
+/// one buffer), nested at many offsets: each comes back with its own elements, in order.
+#[test]
+fn long_and_nested_arrays() {
+    let list = |len: usize, tag: i64| Value::array((0..len as i64).map(|n| tag * 1000 + n));
+    for outer in [0, 1, 30, 31, 32, 62, 63, 64, 100, 247, 248, 249, 300] {
+        let mut items: Vec<Value> = (0..outer as i64).map(Value::Int).collect();
+        for (n, inner) in [0, 1, 2, 31, 33, 70, 260].into_iter().enumerate() {
+            let at = (n * 17) % (items.len() + 1);
+            items.insert(at, list(inner, n as i64 + 1));
+        }
+        items.push(Value::array([list(40, 9), Value::Int(-1), list(3, 8)]));
+        let v = Value::array(items);
+        assert_eq!(thaw_ok(freeze(&v)), v, "outer {outer}");
+    }
+}
+
 #[test]
 fn our_output_reads_back() {
     let shared = Value::array([1]);
