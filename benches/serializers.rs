@@ -33,7 +33,8 @@ fn session(items: usize) -> Value {
             ("qty", Value::from((n % 7 + 1) as i64)),
             ("price", Value::from(9.99 + n as f64)),
             ("tags", Value::array(["gift", "sale", "new"])),
-            ("note", Value::from("caf\u{e9} \u{263a} d\u{e9}j\u{e0} vu")),
+            // Form input reaches a CGI program as UTF-8 bytes.
+            ("note", Value::bytes("caf\u{e9} \u{263a} d\u{e9}j\u{e0} vu")),
         ])
     };
     Value::hash([
