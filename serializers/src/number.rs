@@ -39,8 +39,9 @@ impl Number {
 
 /// Formats a float as Perl stringifies an NV: `%.15g`, with `Inf`, `-Inf` and `NaN`.
 ///
-/// `0.1 + 0.2` gives `0.3`, `1e20` gives `1e+20`, `1000.0` gives `1000`, `-0.0` gives `-0`
-/// (Perl 5.36 prints `-0` for a negative zero NV; `"0"` only for the integer).
+/// `0.1 + 0.2` gives `0.3`, `1e20` gives `1e+20`, `1000.0` gives `1000`, `-0.0` gives `0`
+/// (Perl 5.36 stringifies a negative zero NV as `0`, and Data::Dumper writes `'0'`;
+/// only `sprintf "%g"` shows the sign).
 pub fn format_float(f: f64) -> String {
     let mut text = Vec::with_capacity(24);
     push_float(&mut text, f);
@@ -57,7 +58,7 @@ pub fn push_float(out: &mut Vec<u8>, f: f64) {
         return out.extend_from_slice(if f > 0.0 { b"Inf" } else { b"-Inf" });
     }
     if f == 0.0 {
-        return out.extend_from_slice(if f.is_sign_negative() { b"-0" } else { b"0" });
+        return out.push(b'0');
     }
     if f < 0.0 {
         out.push(b'-');
@@ -337,6 +338,8 @@ mod tests {
             (2.5e-7, "2.5e-07"),
             (1.5e300, "1.5e+300"),
             (-0.00012345678901234567, "-0.000123456789012346"),
+            // Perl 5.36: `my $z = -1e-300 * 1e-300; print "$z"` prints 0.
+            (-0.0, "0"),
         ];
         for &(f, want) in cases {
             assert_eq!(format_float(f), want, "{f:?}");

@@ -327,13 +327,9 @@ impl Writer {
                 };
                 self.scalar(tag, request, text.as_bytes(), false, false);
             }
-            // An NV is never an IV: always quoted, as Perl prints it (a negative zero as "0").
+            // An NV is never an IV: always quoted, as Perl prints it.
             Value::Float(f) => {
-                let text = if *f == 0.0 {
-                    "0".to_string()
-                } else {
-                    format_float(*f)
-                };
+                let text = format_float(*f);
                 self.scalar(tag, Request::Single, text.as_bytes(), false, false);
             }
             Value::Str(s) => self.string_scalar(s, tag, false),
