@@ -20,6 +20,7 @@ pub(super) enum Order {
 }
 
 /// A cursor over an image whose header has been read.
+#[derive(Clone)]
 pub(super) struct Input<'a> {
     bytes: &'a [u8],
     pos: usize,
@@ -117,39 +118,72 @@ impl<'a> Input<'a> {
         self.pos
     }
 
+    /// A cursor at `pos` of the same image, to read an item there again.
+    pub(super) fn at(&self, pos: usize) -> Self {
+        Input {
+            pos: pos.min(self.bytes.len()),
+            ..self.clone()
+        }
+    }
+
     /// How many bytes are left.
     pub(super) fn remaining(&self) -> usize {
         self.bytes.len() - self.pos
     }
 
     /// The next `len` bytes, or an error naming `what` if the image is shorter.
+    #[inline]
     pub(super) fn take(&mut self, len: usize, what: &str) -> Result<&'a [u8], Error> {
-        if len > self.remaining() {
-            return Err(syntax(
-                self.pos,
-                format!(
-                    "{what}: needs {len} bytes, but the image ends after {}",
-                    self.remaining()
-                ),
-            ));
+        match self.bytes.get(self.pos..).and_then(|rest| rest.get(..len)) {
+            Some(bytes) => {
+                self.pos += len;
+                Ok(bytes)
+            }
+            None => Err(self.short(len, what)),
         }
-        let bytes = &self.bytes[self.pos..self.pos + len];
-        self.pos += len;
-        Ok(bytes)
     }
 
+    /// The error for `len` bytes named `what` that the image does not have.
+    #[cold]
+    fn short(&self, len: usize, what: &str) -> Error {
+        syntax(
+            self.pos,
+            format!(
+                "{what}: needs {len} bytes, but the image ends after {}",
+                self.remaining()
+            ),
+        )
+    }
+
+    #[inline]
     fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], Error> {
-        let mut out = [0; N];
-        out.copy_from_slice(self.take(N, what)?);
-        Ok(out)
+        match self
+            .bytes
+            .get(self.pos..)
+            .and_then(|rest| rest.first_chunk::<N>())
+        {
+            Some(&out) => {
+                self.pos += N;
+                Ok(out)
+            }
+            None => Err(self.short(N, what)),
+        }
     }
 
     /// One byte.
+    #[inline]
     pub(super) fn byte(&mut self, what: &str) -> Result<u8, Error> {
-        Ok(self.array::<1>(what)?[0])
+        match self.bytes.get(self.pos) {
+            Some(&byte) => {
+                self.pos += 1;
+                Ok(byte)
+            }
+            None => Err(self.short(1, what)),
+        }
     }
 
     /// A 4-byte length (`RLEN`): big-endian in network order, else native.
+    #[inline]
     pub(super) fn len32(&mut self, what: &str) -> Result<usize, Error> {
         let b = self.array::<4>(what)?;
         let n = if self.netorder || self.order == Order::Big {

@@ -83,6 +83,7 @@
 //! [`Arc`]: std::sync::Arc
 
 mod input;
+mod leaves;
 mod reader;
 mod writer;
 

@@ -10,8 +10,9 @@
 use std::sync::Arc;
 
 use super::input::Input;
-use super::{key_flag, sx, syntax, unsupported, REGEXP_CLASS, REGEXP_FLAGS};
-use crate::string::{encode_lax, PerlString};
+use super::leaves::{hash_key, plain_scalar, refused, string};
+use super::{sx, syntax, unsupported, REGEXP_CLASS, REGEXP_FLAGS};
+use crate::string::PerlString;
 use crate::value::{Hash, Object, Regexp, MAX_DEPTH};
 use crate::{Error, Value};
 
@@ -19,7 +20,9 @@ use crate::{Error, Value};
 pub(super) fn thaw(bytes: &[u8]) -> Result<Value, Error> {
     let mut reader = Reader {
         input: Input::new(bytes)?,
-        seen: Vec::new(),
+        // One allocation for a typical image's items, which take about 8 bytes each:
+        // growing the table by doubling costs more than the items.
+        seen: Vec::with_capacity(bytes.len() / 8),
         classes: Vec::new(),
         stack: Vec::new(),
         copy_budget: bytes
@@ -27,7 +30,8 @@ pub(super) fn thaw(bytes: &[u8]) -> Result<Value, Error> {
             .saturating_mul(COPY_FACTOR)
             .saturating_add(1 << 20),
     };
-    Ok(reader.run()?.as_ref)
+    let root = reader.run()?;
+    Ok(reader.as_ref(root))
 }
 
 /// How many times its own size an image may grow by copies: a back-reference to a
@@ -36,12 +40,44 @@ pub(super) fn thaw(bytes: &[u8]) -> Result<Value, Error> {
 /// a crafted image of tiny back-references to one huge string does not.
 const COPY_FACTOR: usize = 64;
 
-/// A finished item: the value a reference to it is, and that value's depth
-/// ([`Value::depth`]), which a back-reference adds to wherever it appears.
+/// A finished item as a back-reference finds it: the value a reference to it is, and
+/// that value's depth ([`Value::depth`]), which a back-reference adds to wherever it
+/// appears.
 #[derive(Clone)]
 struct Item {
     as_ref: Value,
     depth: usize,
+}
+
+/// What the reader keeps of an item, by tag, for back-references. Most items are
+/// never referred to again, so a plain scalar keeps no copy of its value and a
+/// scalar holding a reference does not get its own [`Arc`] until a back-reference
+/// asks for one; either is then built once and kept, so that every back-reference
+/// shares it.
+enum Seen {
+    /// Still being read: a back-reference to it is a cycle.
+    Open,
+    /// An unblessed scalar holding no other item, whose type byte is at this offset:
+    /// read again from there when a back-reference asks for it.
+    Leaf(usize),
+    /// An unblessed scalar holding a reference to the finished item `target`.
+    RefTo { target: usize, depth: usize },
+    /// A finished item.
+    Done(Item),
+}
+
+/// A finished item, as handed to the frame that holds it.
+struct Finished {
+    /// With `scalar`, the contents of the unblessed scalar numbered `tag`, which has
+    /// no [`Arc`] yet; else what a reference to the item is.
+    value: Value,
+    scalar: bool,
+    /// The item's tag; for a back-reference, the tag it names.
+    tag: usize,
+    /// The depth of a reference to the item.
+    depth: usize,
+    /// The item is a back-reference (`SX_OBJECT`).
+    backref: bool,
 }
 
 /// An array, hash or reference whose contents are being read.
@@ -70,16 +106,16 @@ enum Frame {
 
 /// What reading an item's type byte led to.
 enum Start {
-    /// A complete item, and whether it is a back-reference (`SX_OBJECT`).
-    Done(Item, bool),
+    /// A complete item.
+    Done(Finished),
     /// A container or reference was opened on the stack.
     Opened,
 }
 
 struct Reader<'a> {
     input: Input<'a>,
-    /// Every item by tag; `None` while it is being read.
-    seen: Vec<Option<Item>>,
+    /// Every item by tag.
+    seen: Vec<Seen>,
     /// Class names by index, in the order `SX_BLESS` introduced them.
     classes: Vec<PerlString>,
     stack: Vec<Frame>,
@@ -88,77 +124,64 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn run(&mut self) -> Result<Item, Error> {
+    fn run(&mut self) -> Result<Finished, Error> {
         loop {
-            let (mut item, mut backref) = match self.start()? {
-                Start::Done(item, backref) => (item, backref),
+            let mut done = match self.start()? {
+                Start::Done(done) => done,
                 Start::Opened => continue,
             };
             // Hand the finished item to the innermost open frame; each frame it
             // completes is handed on in turn.
             loop {
-                let Some(frame) = self.stack.pop() else {
-                    return Ok(item);
-                };
-                let finished = match frame {
-                    Frame::Array {
+                let at = self.input.pos();
+                match self.stack.last_mut() {
+                    None => return Ok(done),
+                    Some(Frame::Ref { tag, class }) => {
+                        let (tag, class) = (*tag, class.take());
+                        self.stack.pop();
+                        done = self.close_ref(tag, class, done)?;
+                    }
+                    Some(Frame::Array {
                         tag,
                         class,
-                        mut items,
+                        items,
                         len,
                         depth,
-                    } => {
-                        let (value, d) = self.element(item, backref)?;
+                    }) => {
+                        let (value, d) = element(done, &mut self.copy_budget, at)?;
                         items.push(value);
-                        let depth = depth.max(d);
-                        if items.len() < len {
-                            self.stack.push(Frame::Array {
-                                tag,
-                                class,
-                                items,
-                                len,
-                                depth,
-                            });
+                        *depth = (*depth).max(d);
+                        if items.len() < *len {
                             break;
                         }
-                        self.finish(tag, class, Value::Array(Arc::new(items)), depth + 1)?
+                        let (tag, class, depth) = (*tag, class.take(), *depth);
+                        let array = Value::Array(Arc::new(std::mem::take(items)));
+                        self.stack.pop();
+                        done = self.finish(tag, class, array, depth + 1)?;
                     }
-                    Frame::Hash {
+                    Some(Frame::Hash {
                         tag,
                         class,
-                        mut map,
+                        map,
                         left,
                         flagged,
                         depth,
-                    } => {
-                        let (value, d) = self.element(item, backref)?;
-                        if let Some(key) = self.hash_key(flagged)? {
+                    }) => {
+                        let (value, d) = element(done, &mut self.copy_budget, at)?;
+                        if let Some(key) = hash_key(&mut self.input, *flagged)? {
                             map.insert(key, value);
                         }
-                        let depth = depth.max(d);
-                        if left > 1 {
-                            self.stack.push(Frame::Hash {
-                                tag,
-                                class,
-                                map,
-                                left: left - 1,
-                                flagged,
-                                depth,
-                            });
+                        *depth = (*depth).max(d);
+                        *left -= 1;
+                        if *left > 0 {
                             break;
                         }
-                        self.finish(tag, class, Value::Hash(Arc::new(map)), depth + 1)?
+                        let (tag, class, depth) = (*tag, class.take(), *depth);
+                        let hash = std::mem::take(map);
+                        self.stack.pop();
+                        done = self.finish(tag, class, Value::Hash(Arc::new(hash)), depth + 1)?;
                     }
-                    // The scalar holding the reference is what the tag names; a
-                    // reference to that scalar is a reference to a reference.
-                    Frame::Ref { tag, class } => self.finish(
-                        tag,
-                        class,
-                        Value::Scalar(Arc::new(item.as_ref)),
-                        item.depth + 1,
-                    )?,
-                };
-                (item, backref) = (finished, false);
+                }
             }
         }
     }
@@ -171,18 +194,19 @@ impl Reader<'_> {
         loop {
             let at = self.input.pos();
             let op = self.input.byte("an item type")?;
-            let scalar = |value| Value::Scalar(Arc::new(value));
-            let (thing, class) = match op {
+            if let Some(value) = plain_scalar(&mut self.input, op)? {
+                return self.scalar(class, value, at);
+            }
+            match op {
                 sx::OBJECT => {
                     let tag = self.input.tag()?;
-                    return Ok(Start::Done(self.backref(u64::from(tag), at)?, true));
+                    return Ok(Start::Done(self.backref(u64::from(tag), at)?));
                 }
                 sx::BLESS => {
                     let len = self.input.short_or_len32("a class name length")?;
                     let name = PerlString::from_bytes(self.input.take(len, "a class name")?);
                     self.classes.push(name.clone());
                     class = Some(name);
-                    continue;
                 }
                 sx::IX_BLESS => {
                     let index = self.input.short_or_len32("a class index")?;
@@ -198,7 +222,6 @@ impl Reader<'_> {
                     let name = name.clone();
                     self.charge(name.byte_len(), at)?;
                     class = Some(name);
-                    continue;
                 }
                 // The v-string's literal form (`v1.2.3`); the scalar after it holds
                 // its string, which is all a Value keeps.
@@ -209,7 +232,6 @@ impl Reader<'_> {
                         self.input.len32("a v-string length")?
                     };
                     self.input.take(len, "a v-string")?;
-                    continue;
                 }
                 sx::REF | sx::WEAKREF | sx::OVERLOAD | sx::WEAKOVERLOAD => {
                     let tag = self.open_tag();
@@ -229,41 +251,40 @@ impl Reader<'_> {
                     return self.hash(len as u64, flagged, class, at);
                 }
                 sx::LOBJECT => return self.large(class, at),
-                sx::UNDEF | sx::SV_UNDEF | sx::SVUNDEF_ELEM => (scalar(Value::Undef), class),
-                // PL_sv_yes and PL_sv_no, and Perl 5.36 booleans: Storable writes a
-                // copy of either as the string "1" or "".
-                sx::SV_YES | sx::BOOLEAN_TRUE => (scalar(Value::bytes("1")), class),
-                sx::SV_NO | sx::BOOLEAN_FALSE => (scalar(Value::bytes("")), class),
-                sx::BYTE => {
-                    let byte = self.input.byte("a byte")?;
-                    (scalar(Value::Int(i64::from(byte) - 128)), class)
-                }
-                sx::INTEGER => (scalar(Value::Int(self.input.iv()?)), class),
-                sx::NETINT => (scalar(Value::Int(self.input.netint()?)), class),
-                sx::DOUBLE => (scalar(Value::Float(self.input.nv()?)), class),
-                sx::SCALAR | sx::UTF8STR => {
-                    let len = usize::from(self.input.byte("a string length")?);
-                    (scalar(self.string(len, op == sx::UTF8STR)?), class)
-                }
-                sx::LSCALAR | sx::LUTF8STR => {
-                    let len = self.input.len32("a string length")?;
-                    (scalar(self.string(len, op == sx::LUTF8STR)?), class)
-                }
                 // `qr//` is blessed into Regexp: that is a plain Value::Regexp.
-                sx::REGEXP => (
-                    Value::Regexp(Arc::new(self.regexp()?)),
-                    class.filter(|c| c.as_bytes() != REGEXP_CLASS),
-                ),
+                sx::REGEXP => {
+                    let re = Value::Regexp(Arc::new(self.regexp()?));
+                    return self.leaf(class.filter(|c| c.as_bytes() != REGEXP_CLASS), re);
+                }
                 _ => return Err(refused(op, at, &mut self.input)),
-            };
-            return self.leaf(class, thing);
+            }
         }
+    }
+
+    /// Numbers a scalar holding no other item, read from its type byte at `at`.
+    fn scalar(
+        &mut self,
+        class: Option<PerlString>,
+        value: Value,
+        at: usize,
+    ) -> Result<Start, Error> {
+        if class.is_some() {
+            return self.leaf(class, Value::Scalar(Arc::new(value)));
+        }
+        self.seen.push(Seen::Leaf(at));
+        Ok(Start::Done(Finished {
+            value,
+            scalar: true,
+            tag: self.seen.len() - 1,
+            depth: 1,
+            backref: false,
+        }))
     }
 
     /// Numbers and records an item that holds no other items.
     fn leaf(&mut self, class: Option<PerlString>, thing: Value) -> Result<Start, Error> {
         let tag = self.open_tag();
-        Ok(Start::Done(self.finish(tag, class, thing, 1)?, false))
+        Ok(Start::Done(self.finish(tag, class, thing, 1)?))
     }
 
     /// `SX_LOBJECT`: a string, array or hash of 2³¹ or more, or a tag that large.
@@ -274,12 +295,12 @@ impl Reader<'_> {
         }
         let len = self.input.len64("a large length")?;
         match op {
-            sx::OBJECT => Ok(Start::Done(self.backref(len, at)?, true)),
+            sx::OBJECT => Ok(Start::Done(self.backref(len, at)?)),
             sx::ARRAY => self.array(len, class, at),
             sx::HASH | sx::FLAG_HASH => self.hash(len, op == sx::FLAG_HASH, class, at),
             sx::LSCALAR | sx::LUTF8STR => {
                 let len = usize::try_from(len).unwrap_or(usize::MAX);
-                let value = self.string(len, op == sx::LUTF8STR)?;
+                let value = string(&mut self.input, len, op == sx::LUTF8STR)?;
                 self.leaf(class, Value::Scalar(Arc::new(value)))
             }
             _ => Err(syntax(
@@ -295,7 +316,7 @@ impl Reader<'_> {
         let tag = self.open_tag();
         if len == 0 {
             let item = self.finish(tag, class, Value::Array(Arc::default()), 1)?;
-            return Ok(Start::Done(item, false));
+            return Ok(Start::Done(item));
         }
         let frame = Frame::Array {
             tag,
@@ -319,7 +340,7 @@ impl Reader<'_> {
         let tag = self.open_tag();
         if len == 0 {
             let item = self.finish(tag, class, Value::Hash(Arc::default()), 1)?;
-            return Ok(Start::Done(item, false));
+            return Ok(Start::Done(item));
         }
         let frame = Frame::Hash {
             tag,
@@ -357,7 +378,7 @@ impl Reader<'_> {
 
     /// Numbers the next item; it has no value until it is finished.
     fn open_tag(&mut self) -> usize {
-        self.seen.push(None);
+        self.seen.push(Seen::Open);
         self.seen.len() - 1
     }
 
@@ -368,7 +389,7 @@ impl Reader<'_> {
         class: Option<PerlString>,
         thing: Value,
         depth: usize,
-    ) -> Result<Item, Error> {
+    ) -> Result<Finished, Error> {
         if depth > MAX_DEPTH {
             return Err(too_deep(self.input.pos()));
         }
@@ -379,112 +400,121 @@ impl Reader<'_> {
             })),
             None => thing,
         };
-        let item = Item { as_ref, depth };
         if let Some(slot) = self.seen.get_mut(tag) {
-            *slot = Some(item.clone());
+            *slot = Seen::Done(Item {
+                as_ref: as_ref.clone(),
+                depth,
+            });
         }
-        Ok(item)
+        Ok(Finished {
+            value: as_ref,
+            scalar: false,
+            tag,
+            depth,
+            backref: false,
+        })
+    }
+
+    /// Finishes the scalar numbered `tag`, which holds a reference to `target`.
+    fn close_ref(
+        &mut self,
+        tag: usize,
+        class: Option<PerlString>,
+        target: Finished,
+    ) -> Result<Finished, Error> {
+        let (target_tag, depth) = (target.tag, target.depth + 1);
+        let value = self.as_ref(target);
+        if class.is_some() {
+            return self.finish(tag, class, Value::Scalar(Arc::new(value)), depth);
+        }
+        if depth > MAX_DEPTH {
+            return Err(too_deep(self.input.pos()));
+        }
+        if let Some(slot) = self.seen.get_mut(tag) {
+            *slot = Seen::RefTo {
+                target: target_tag,
+                depth,
+            };
+        }
+        Ok(Finished {
+            value,
+            scalar: true,
+            tag,
+            depth,
+            backref: false,
+        })
+    }
+
+    /// What a reference to a finished item is. A scalar gets its [`Arc`] here, which
+    /// is recorded for back-references to share.
+    fn as_ref(&mut self, item: Finished) -> Value {
+        if !item.scalar {
+            return item.value;
+        }
+        let as_ref = Value::Scalar(Arc::new(item.value));
+        if let Some(slot) = self.seen.get_mut(item.tag) {
+            *slot = Seen::Done(Item {
+                as_ref: as_ref.clone(),
+                depth: item.depth,
+            });
+        }
+        as_ref
     }
 
     /// `SX_OBJECT`: the item numbered `tag`, which must be finished.
-    fn backref(&self, tag: u64, at: usize) -> Result<Item, Error> {
-        match usize::try_from(tag).ok().and_then(|t| self.seen.get(t)) {
-            Some(Some(item)) => Ok(item.clone()),
-            Some(None) => Err(unsupported(format!(
-                "at byte {at}: item #{tag} contains a reference to itself; \
-                 a Value cannot hold cyclic data"
-            ))),
-            None => Err(syntax(
+    fn backref(&mut self, tag: u64, at: usize) -> Result<Finished, Error> {
+        let Some(index) = usize::try_from(tag).ok().filter(|&t| t < self.seen.len()) else {
+            return Err(syntax(
                 at,
                 format!(
                     "back-reference to item #{tag}, but only {} items were read",
                     self.seen.len()
                 ),
-            )),
-        }
-    }
-
-    /// An item as an array element or hash value: the scalar it is, and that value's depth.
-    fn element(&mut self, item: Item, backref: bool) -> Result<(Value, usize), Error> {
-        let scalar = match &item.as_ref {
-            Value::Scalar(s) => Some(s),
-            // A blessed scalar in a slot: the slot holds its value; references keep the class.
-            Value::Object(o) => match &o.value {
-                Value::Scalar(s) => Some(s),
-                _ => None,
-            },
-            _ => None,
-        };
-        let Some(scalar) = scalar else {
-            return Err(syntax(
-                self.input.pos(),
-                format!(
-                    "an array element or hash value is a {}, not a scalar",
-                    item.as_ref.ref_type().unwrap_or("scalar")
-                ),
             ));
         };
-        if let (true, Value::Str(s)) = (backref, &**scalar) {
-            self.charge(s.byte_len(), self.input.pos())?;
-        }
-        Ok(((**scalar).clone(), item.depth - 1))
+        let item = match &self.seen[index] {
+            Seen::Done(item) => item.clone(),
+            Seen::Open => {
+                return Err(unsupported(format!(
+                    "at byte {at}: item #{tag} contains a reference to itself; \
+                     a Value cannot hold cyclic data"
+                )))
+            }
+            // Read again: the same bytes give the same scalar.
+            &Seen::Leaf(pos) => {
+                let mut input = self.input.at(pos);
+                let op = input.byte("an item type")?;
+                let value = plain_scalar(&mut input, op)?.unwrap_or_default();
+                Item {
+                    as_ref: Value::Scalar(Arc::new(value)),
+                    depth: 1,
+                }
+            }
+            &Seen::RefTo { target, depth } => {
+                let target = match self.seen.get(target) {
+                    Some(Seen::Done(item)) => item.as_ref.clone(),
+                    // `close_ref` records its target as done before itself.
+                    _ => Value::Undef,
+                };
+                Item {
+                    as_ref: Value::Scalar(Arc::new(target)),
+                    depth,
+                }
+            }
+        };
+        self.seen[index] = Seen::Done(item.clone());
+        Ok(Finished {
+            value: item.as_ref,
+            scalar: false,
+            tag: index,
+            depth: item.depth,
+            backref: true,
+        })
     }
 
     /// Takes `len` bytes of copies from the budget (see [`COPY_FACTOR`]).
     fn charge(&mut self, len: usize, at: usize) -> Result<(), Error> {
-        self.copy_budget = self.copy_budget.checked_sub(len).ok_or_else(|| {
-            syntax(
-                at,
-                format!(
-                    "back-references and class indexes copy more than {COPY_FACTOR} times \
-                     the image's size"
-                ),
-            )
-        })?;
-        Ok(())
-    }
-
-    /// The key after a hash value; `None` for a restricted hash's placeholder.
-    fn hash_key(&mut self, flagged: bool) -> Result<Option<PerlString>, Error> {
-        let at = self.input.pos();
-        let flags = if flagged {
-            self.input.byte("hash key flags")?
-        } else {
-            0
-        };
-        if flags & key_flag::ISSV != 0 {
-            return Err(syntax(
-                at,
-                "a hash key stored as an item (flag 0x08) is not supported",
-            ));
-        }
-        let len = self.input.len32("a hash key length")?;
-        let bytes = self.input.take(len, "a hash key")?;
-        if flags & key_flag::PLACEHOLDER != 0 {
-            return Ok(None);
-        }
-        Ok(Some(if flags & key_flag::UTF8 != 0 {
-            utf8(bytes, at)?
-        } else if flags & key_flag::WASUTF8 != 0 {
-            // Perl gives such a key back as a character string (spec §7.6).
-            let mut upgraded = Vec::with_capacity(bytes.len() * 2);
-            bytes
-                .iter()
-                .for_each(|&b| encode_lax(u32::from(b), &mut upgraded));
-            utf8(&upgraded, at)?
-        } else {
-            PerlString::from_bytes(bytes)
-        }))
-    }
-
-    fn string(&mut self, len: usize, is_utf8: bool) -> Result<Value, Error> {
-        let at = self.input.pos();
-        let bytes = self.input.take(len, "a string")?;
-        Ok(Value::Str(if is_utf8 {
-            utf8(bytes, at)?
-        } else {
-            PerlString::from_bytes(bytes)
-        }))
+        charge(&mut self.copy_budget, len, at)
     }
 
     /// `SX_REGEXP`: flags, pattern and modifiers, as `re::regexp_pattern` gave them.
@@ -517,14 +547,49 @@ impl Reader<'_> {
     }
 }
 
-/// Perl's internal UTF-8 from the image, checked.
-fn utf8(bytes: &[u8], at: usize) -> Result<PerlString, Error> {
-    PerlString::from_utf8_internal(bytes.to_vec()).map_err(|e| {
+/// Takes `len` bytes of copies from `budget` (see [`COPY_FACTOR`]).
+fn charge(budget: &mut usize, len: usize, at: usize) -> Result<(), Error> {
+    *budget = budget.checked_sub(len).ok_or_else(|| {
         syntax(
-            at + e.offset,
-            "malformed UTF-8 in a character string or key",
+            at,
+            format!(
+                "back-references and class indexes copy more than {COPY_FACTOR} times \
+                 the image's size"
+            ),
         )
-    })
+    })?;
+    Ok(())
+}
+
+/// An item as an array element or hash value, read up to `at`: the scalar it is, and
+/// that value's depth. A back-reference's string is a copy, charged to `budget`.
+fn element(item: Finished, budget: &mut usize, at: usize) -> Result<(Value, usize), Error> {
+    let depth = item.depth - 1;
+    if item.scalar {
+        return Ok((item.value, depth));
+    }
+    let scalar = match &item.value {
+        Value::Scalar(s) => Some(s),
+        // A blessed scalar in a slot: the slot holds its value; references keep the class.
+        Value::Object(o) => match &o.value {
+            Value::Scalar(s) => Some(s),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(scalar) = scalar else {
+        return Err(syntax(
+            at,
+            format!(
+                "an array element or hash value is a {}, not a scalar",
+                item.value.ref_type().unwrap_or("scalar")
+            ),
+        ));
+    };
+    if let (true, Value::Str(s)) = (item.backref, &**scalar) {
+        charge(budget, s.byte_len(), at)?;
+    }
+    Ok(((**scalar).clone(), depth))
 }
 
 fn too_deep(at: usize) -> Error {
@@ -532,48 +597,4 @@ fn too_deep(at: usize) -> Error {
         at,
         format!("data nested deeper than {MAX_DEPTH} references"),
     )
-}
-
-/// The error for an item type this reader does not build, naming it and where it is.
-fn refused(op: u8, at: usize, input: &mut Input) -> Error {
-    let name = sx::name(op);
-    match op {
-        sx::CODE => unsupported(format!(
-            "at byte {at}: a code reference ({name}): stored code is never evaluated"
-        )),
-        sx::TIED_ARRAY | sx::TIED_HASH | sx::TIED_SCALAR | sx::TIED_KEY | sx::TIED_IDX => {
-            unsupported(format!(
-                "at byte {at}: tied data ({name}, 0x{op:02x}) is not supported"
-            ))
-        }
-        sx::HOOK => unsupported(format!(
-            "at byte {at}: an object{} stored by its class's STORABLE_freeze hook \
-             ({name}) is not supported",
-            hook_class(input).map_or(String::new(), |c| format!(" of class {c:?}"))
-        )),
-        _ => syntax(at, format!("unknown item type 0x{op:02x}")),
-    }
-}
-
-/// The class of an `SX_HOOK` item, when it is named right after the hook's flags
-/// (`retrieve_hook_common`); `None` when the hook's items come first or it is indexed.
-fn hook_class(input: &mut Input) -> Option<String> {
-    const TYPE_MASK: u8 = 0x03;
-    const EXTRA: u8 = 0x03;
-    const LARGE_CLASSLEN: u8 = 0x04;
-    const IDX_CLASSNAME: u8 = 0x20;
-    const NEED_RECURSE: u8 = 0x40;
-    let flags = input.byte("").ok()?;
-    if flags & (NEED_RECURSE | IDX_CLASSNAME) != 0 {
-        return None;
-    }
-    if flags & TYPE_MASK == EXTRA {
-        input.byte("").ok()?;
-    }
-    let len = if flags & LARGE_CLASSLEN != 0 {
-        input.len32("").ok()?
-    } else {
-        usize::from(input.byte("").ok()?)
-    };
-    Some(input.take(len, "").ok()?.escape_ascii().to_string())
 }

@@ -6,7 +6,9 @@
 //! Here a thing's address is its [`Arc`](std::sync::Arc)'s, and the numbering follows
 //! Perl's exactly, so Perl resolves every back-reference to the item we mean.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::{key_flag, sx, unsupported, REGEXP_CLASS, REGEXP_FLAGS};
 use crate::string::PerlString;
@@ -23,13 +25,18 @@ const LG_SCALAR: usize = 255;
 const LG_BLESS: usize = 127;
 /// Perl writes `SX_LOBJECT` beyond this; we refuse instead (see `Writer::len32`).
 const MAX_LEN32: usize = i32::MAX as usize;
+/// The output buffer's first capacity: a small session fits without regrowing.
+const OUT_START: usize = 4096;
 /// Doubles whose integral value is below this in magnitude are exact integers to Perl
 /// (`NV_PRESERVES_UV_BITS` is 53 on x86_64).
 const NV_EXACT_INT: f64 = 9_007_199_254_740_992.0;
 
 /// Writes `data`, the reference `Storable::freeze` is given, as Perl does.
 pub(super) fn freeze(data: &Value) -> Result<Vec<u8>, Error> {
-    let mut w = Writer::default();
+    let mut w = Writer {
+        out: Vec::with_capacity(OUT_START),
+        ..Writer::default()
+    };
     w.out.extend_from_slice(HEADER);
     // `do_store` stores what the reference points to, not the reference.
     if !data.is_ref() {
@@ -64,7 +71,9 @@ struct Writer<'v> {
     out: Vec<u8>,
     /// Items written so far (the next item's tag).
     tags: u32,
-    /// Referenced things written, by address: their tags (`cxt->hseen`).
+    /// Shared referenced things written, by address: their tags (`cxt->hseen`).
+    /// Only a thing whose [`Arc`] has other owners can be met again, so only those
+    /// are remembered; every item still takes a tag.
     seen: HashMap<usize, u32>,
     /// Class names written, by bytes: their indexes (`cxt->hclass`).
     classes: HashMap<Vec<u8>, usize>,
@@ -114,13 +123,17 @@ impl<'v> Writer<'v> {
         let Some(addr) = v.ref_addr() else {
             return Err(cannot_store_code());
         };
-        if let Some(&tag) = self.seen.get(&addr) {
-            self.out.push(sx::OBJECT);
-            self.out.extend_from_slice(&tag.to_be_bytes());
-            return Ok(());
+        if is_shared(v) {
+            if let Some(&tag) = self.seen.get(&addr) {
+                self.out.push(sx::OBJECT);
+                self.out.extend_from_slice(&tag.to_be_bytes());
+                return Ok(());
+            }
+            let tag = self.tag()?;
+            self.seen.insert(addr, tag);
+        } else {
+            self.tag()?;
         }
-        let tag = self.tag()?;
-        self.seen.insert(addr, tag);
         let depth = depth + 1;
         if depth > MAX_DEPTH {
             return Err(unsupported(format!(
@@ -165,7 +178,7 @@ impl<'v> Writer<'v> {
             Value::Hash(hash) => {
                 // `store_hash`: flagged when a key has flags (HvHASKFLAGS); the hash
                 // flags byte says "restricted", which a Value never is.
-                let flagged = hash.keys().any(|k| key_flags(k).0 != 0);
+                let flagged = hash.keys().any(needs_flags);
                 if flagged {
                     self.out.extend_from_slice(&[sx::FLAG_HASH, 0]);
                 } else {
@@ -302,13 +315,33 @@ impl<'v> Writer<'v> {
 
 /// The flags and bytes Perl stores for a hash key: a character string downgrades to
 /// bytes when it can ("was UTF-8"), else stays UTF-8; ASCII needs no flag.
-fn key_flags(key: &PerlString) -> (u8, Vec<u8>) {
-    if !key.is_utf8() || key.is_ascii() {
-        return (0, key.as_bytes().to_vec());
+fn key_flags(key: &PerlString) -> (u8, Cow<'_, [u8]>) {
+    if !needs_flags(key) {
+        return (0, Cow::Borrowed(key.as_bytes()));
     }
     match key.downgraded() {
-        Some(bytes) => (key_flag::WASUTF8, bytes.into_bytes()),
-        None => (key_flag::UTF8, key.as_bytes().to_vec()),
+        Some(bytes) => (key_flag::WASUTF8, Cow::Owned(bytes.into_bytes())),
+        None => (key_flag::UTF8, Cow::Borrowed(key.as_bytes())),
+    }
+}
+
+/// Whether Perl stores `key` with flags: a character string with a non-ASCII character.
+fn needs_flags(key: &PerlString) -> bool {
+    key.is_utf8() && !key.is_ascii()
+}
+
+/// Whether the thing reference `v` points to has other owners, so that the data being
+/// written may reach it again. A thing with one owner is reached once: through the
+/// one reference, written once (a second path to that reference goes through a shared
+/// thing above it, which is written as `SX_OBJECT` without descending).
+fn is_shared(v: &Value) -> bool {
+    match v {
+        Value::Array(a) => Arc::strong_count(a) > 1,
+        Value::Hash(h) => Arc::strong_count(h) > 1,
+        Value::Scalar(s) => Arc::strong_count(s) > 1,
+        Value::Object(o) => Arc::strong_count(o) > 1,
+        Value::Regexp(r) => Arc::strong_count(r) > 1,
+        _ => false,
     }
 }
 

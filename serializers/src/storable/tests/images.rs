@@ -343,6 +343,15 @@ fn back_references_count_every_item() {
     let back = thaw(&image);
     assert!(back[0].same_ref(&back[1]));
     assert!(matches!(&back[0], Value::Scalar(inner) if inner.same_ref(&back[2])));
+
+    // Perl: @a = ("xy"); push @a, \$a[0], \$a[0]: two references to an element,
+    // which the reader builds only when the first back-reference asks for it.
+    let back = thaw(&native(
+        "02 03000000 0a 02 7879 04 00 00000001 04 00 00000001",
+    ));
+    assert_eq!(back[0], Value::bytes("xy"));
+    assert_eq!(back[1], Value::scalar_ref(Value::bytes("xy")));
+    assert!(back[1].same_ref(&back[2]));
 }
 
 #[test]
