@@ -121,10 +121,7 @@ mod tests {
     use super::*;
 
     fn args(pairs: &[(&str, &str)]) -> Args {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        cgi_session_test_support::pairs(pairs)
     }
 
     #[test]

@@ -48,16 +48,7 @@ fn dsn(serializer: &str) -> String {
 }
 
 fn stored_ids(db: &Path) -> Vec<String> {
-    let mut ids = Vec::new();
-    DbFileDriver::from_args(&args(db))
-        .unwrap()
-        .traverse(&mut |id| {
-            ids.push(id.to_string());
-            ControlFlow::Continue(())
-        })
-        .unwrap();
-    ids.sort();
-    ids
+    common::listed_ids(&DbFileDriver::from_args(&args(db)).unwrap())
 }
 
 fn assert_same(got: &Json, want: &Json) {

@@ -233,16 +233,7 @@ mod redis_store {
 
     /// Every id the store lists.
     fn listed(config: &Config) -> Vec<String> {
-        let mut ids = Vec::new();
-        config
-            .driver()
-            .traverse(&mut |id| {
-                ids.push(id.to_string());
-                ControlFlow::Continue(())
-            })
-            .unwrap();
-        ids.sort();
-        ids
+        common::listed_ids(config.driver())
     }
 
     battery_tests!(redis, args, [

@@ -51,6 +51,9 @@ fn serializers() -> Vec<Arc<dyn Serializer>> {
 
 /// FreezeThaw refuses characters above U+00FF (Perl could never read them back,
 /// spec §7.3), so its data holds UTF-8 bytes where the others hold wide characters.
+/// And Perl's FreezeThaw takes two regexps with the same text for one repeated
+/// object and then loses the pattern (compat-fixtures `fx_ft_regexps` covers what
+/// it can store), so its data holds each regexp's pattern as a string.
 fn fit_for(serializer: &str, v: &Value) -> Value {
     if serializer != "freezethaw" {
         return v.clone();
@@ -66,6 +69,7 @@ fn fit_for(serializer: &str, v: &Value) -> Value {
         v,
         &|leaf| match leaf {
             Value::Str(s) => Value::Str(narrow(s)),
+            Value::Regexp(r) => Value::Str(narrow(&r.pattern)),
             other => other.clone(),
         },
         &narrow,
@@ -219,6 +223,61 @@ fn every_serializer_reads_its_own_output_as_a_fixed_point() {
     }
 }
 
+/// Perl evaluates every `\undef` to a reference to its one immortal undef, so two
+/// of them read back as one shared reference (`eval '[\undef, \undef]'` gives the
+/// same address twice); a read-only quirk, and it makes sharing of a reference to
+/// undef unobservable. Typed JSON with every reference to undef unshared, applied
+/// to both sides' readings.
+fn without_shared_undef_refs(typed: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as Json;
+    fn undef_ref_ids(t: &Json, ids: &mut Vec<Json>) {
+        match t {
+            Json::Object(map) => {
+                if map.len() == 2 && map.get("ref") == Some(&Json::Null) {
+                    ids.extend(map.get("id").cloned());
+                }
+                map.values().for_each(|v| undef_ref_ids(v, ids));
+            }
+            Json::Array(items) => items.iter().for_each(|v| undef_ref_ids(v, ids)),
+            _ => {}
+        }
+    }
+    // Ids are numbered in walk order (typed.rs); the rest are renumbered to match.
+    fn strip(t: &Json, ids: &[Json], renumber: &mut Vec<Json>) -> Json {
+        match t {
+            Json::Object(map) => {
+                let is_undef_ref = map.get("ref") == Some(&Json::Null)
+                    || map.get("same").is_some_and(|n| ids.contains(n));
+                if is_undef_ref {
+                    return serde_json::json!({ "ref": null });
+                }
+                let mut out = serde_json::Map::new();
+                for (k, v) in map {
+                    let v = match k.as_str() {
+                        "id" => {
+                            renumber.push(v.clone());
+                            Json::from(renumber.len())
+                        }
+                        "same" => {
+                            Json::from(renumber.iter().position(|n| n == v).map_or(0, |i| i + 1))
+                        }
+                        _ => strip(v, ids, renumber),
+                    };
+                    out.insert(k.clone(), v);
+                }
+                Json::Object(out)
+            }
+            Json::Array(items) => {
+                Json::Array(items.iter().map(|v| strip(v, ids, renumber)).collect())
+            }
+            other => other.clone(),
+        }
+    }
+    let mut ids = Vec::new();
+    undef_ref_ids(typed, &mut ids);
+    strip(typed, &ids, &mut Vec::new())
+}
+
 /// Rust freeze → Perl thaw, and Perl freeze → Rust thaw, each compared with the
 /// other side's reading of the same bytes.
 #[test]
@@ -233,7 +292,7 @@ fn perl_and_rust_read_each_others_output_alike() {
             let perl_thaw = |bytes: &[u8]| {
                 oracle
                     .thaw_bytes(name, bytes)
-                    .map(|t| without_safe_regexp_class(&t))
+                    .map(|t| without_shared_undef_refs(&without_safe_regexp_class(&t)))
             };
             let perl_reads = perl_thaw(&ours).map_err(|e| {
                 TestCaseError::fail(format!(
@@ -241,7 +300,8 @@ fn perl_and_rust_read_each_others_output_alike() {
                     ours.escape_ascii()
                 ))
             })?;
-            let rust_reads = to_typed(&thaw(serializer.as_ref(), &ours)?);
+            let rust_reads =
+                without_shared_undef_refs(&to_typed(&thaw(serializer.as_ref(), &ours)?));
             if let Some(diff) = first_difference(&rust_reads, &perl_reads) {
                 return Err(TestCaseError::fail(format!(
                     "{name}: Rust's bytes: Rust and Perl differ: {diff}\n{}",
@@ -252,7 +312,8 @@ fn perl_and_rust_read_each_others_output_alike() {
             let perl_rereads = perl_thaw(&theirs).map_err(|e| {
                 TestCaseError::fail(format!("{name}: Perl cannot read its own: {e}"))
             })?;
-            let rust_rereads = to_typed(&thaw(serializer.as_ref(), &theirs)?);
+            let rust_rereads =
+                without_shared_undef_refs(&to_typed(&thaw(serializer.as_ref(), &theirs)?));
             if let Some(diff) = first_difference(&rust_rereads, &perl_rereads) {
                 return Err(TestCaseError::fail(format!(
                     "{name}: Perl's bytes: Rust and Perl differ: {diff}\n{}",

@@ -147,6 +147,12 @@ pub enum Error {
     },
 }
 
+/// Perl's data rule (spec §2.3 step 7, §5.4 retrieve), shared by every store: a
+/// missing, NULL, `""` or `"0"` record is "not found".
+pub(crate) fn found(record: Option<Vec<u8>>) -> Option<Vec<u8>> {
+    record.filter(|data| !(data.is_empty() || data == b"0"))
+}
+
 /// Moves session records (opaque bytes) to and from one store.
 ///
 /// All methods take `&self` so one driver can serve many sessions and threads;

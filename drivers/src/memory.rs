@@ -63,7 +63,7 @@ use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::sync::{Mutex, MutexGuard};
 
-use crate::{Driver, Error};
+use crate::{found, Driver, Error};
 
 /// An in-process store keyed by session id. See the [module docs](self).
 #[derive(Debug, Default)]
@@ -114,12 +114,7 @@ impl Driver for MemoryDriver {
     }
 
     fn retrieve(&self, id: &str) -> Result<Option<Vec<u8>>, Error> {
-        Ok(self
-            .records()
-            .get(id)
-            // spec §2.3 step 7: a false record is "not found".
-            .filter(|data| !data.is_empty() && data.as_slice() != b"0")
-            .cloned())
+        Ok(found(self.records().get(id).cloned()))
     }
 
     fn store(&self, id: &str, data: &[u8]) -> Result<(), Error> {

@@ -53,7 +53,7 @@ use redis::{ConnectionAddr, IntoConnectionInfo, RedisError};
 
 use crate::args::{self, bad_arg};
 use crate::kv::{host_port, IdlePool, TtlPolicy};
-use crate::{Args, Driver, Error};
+use crate::{found, Args, Driver, Error};
 
 /// Where the driver connects when `Server` is not given.
 pub const DEFAULT_SERVER: &str = "127.0.0.1:6379";
@@ -306,7 +306,7 @@ impl Driver for RedisDriver {
         };
         let data: Option<Vec<u8>> =
             self.run("retrieve", |c| redis::cmd("GET").arg(&key).query(c))?;
-        Ok(data.filter(|d| !d.is_empty() && d.as_slice() != b"0"))
+        Ok(found(data))
     }
 
     /// `SET` (with `EX` when `Expire` is set) and `SADD`, in one transaction.

@@ -9,26 +9,21 @@
 mod common;
 
 use std::fs;
-use std::io::Write;
 use std::ops::ControlFlow;
-use std::os::unix::fs::{symlink, PermissionsExt};
+use std::os::unix::fs::symlink;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use cgi_session_drivers::{DbFileDriver, Driver, Error};
-use common::{args, hold_lock, listed_ids, HOLD};
+use cgi_session_test_support::{oracle_has, perl as perl_e, run};
+use common::{args, hold_lock, listed_ids, mode_of, HOLD};
 
 fn driver_in(dir: &Path, extra: &[(&str, &str)]) -> DbFileDriver {
     let mut a = args(extra);
     a.insert("Directory".into(), dir.to_str().expect("UTF-8 dir").into());
     DbFileDriver::from_args(&a).expect("db_file driver")
-}
-
-fn mode_of(path: &Path) -> u32 {
-    fs::metadata(path).unwrap().permissions().mode() & 0o7777
 }
 
 /// Every byte value, NUL and newlines included, around a typical record.
@@ -103,30 +98,11 @@ fn large_records_round_trip() {
     assert_eq!(d.retrieve("id299").unwrap().unwrap(), b"record 299");
 }
 
-const UMASK_CHILD_DIR: &str = "CGISESS_TEST_DB_UMASK_CHILD_DIR";
-
 #[test]
 fn new_files_get_perls_modes_and_missing_directories_are_made() {
     // Changing the process umask needs unsafe code, so a child runs under `umask 022`.
     let dir = tempfile::tempdir().unwrap();
-    let child = Command::new("sh")
-        .args(["-c", "umask 022 && exec \"$0\" \"$@\""])
-        .arg(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "umask_022_child",
-            "--ignored",
-            "--test-threads=1",
-        ])
-        .env(UMASK_CHILD_DIR, dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        child.status.success(),
-        "child failed: {}{}",
-        String::from_utf8_lossy(&child.stdout),
-        String::from_utf8_lossy(&child.stderr)
-    );
+    common::run_umask_022_child(dir.path());
     let root = dir.path();
     // spec §5.3: the database gets UMask (0660) & ~umask; the lock file 0666 & ~umask;
     // directories 0777 & ~umask.
@@ -142,11 +118,10 @@ fn new_files_get_perls_modes_and_missing_directories_are_made() {
 #[test]
 #[ignore = "run by new_files_get_perls_modes_and_missing_directories_are_made"]
 fn umask_022_child() {
-    let Some(dir) = std::env::var_os(UMASK_CHILD_DIR) else {
-        eprintln!("nothing to do: started without {UMASK_CHILD_DIR}");
+    let Some(root) = common::umask_child_dir() else {
         return;
     };
-    let root = Path::new(&dir);
+    let root = root.as_path();
     driver_in(&root.join("a/b"), &[]).store("s", b"x").unwrap();
     let c = root.join("c");
     let c = c.to_str().unwrap();
@@ -431,40 +406,12 @@ sub driver {
 "#;
 
 fn oracle_available() -> bool {
-    let probe = Command::new("perl")
-        .args(["-MDB_File", "-MCGI::Session::Driver::db_file", "-e1"])
-        .output();
-    let why_not = match probe {
-        Ok(out) if out.status.success() => return true,
-        Ok(out) => String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-        Err(e) => format!("cannot run perl: {e}"),
-    };
-    if std::env::var("CGISESS_REQUIRE_ORACLE").as_deref() == Ok("1") {
-        panic!("CGISESS_REQUIRE_ORACLE=1 but Perl's db_file driver is unavailable: {why_not}");
-    }
-    eprintln!("SKIPPED: Perl's db_file driver unavailable ({why_not})");
-    false
+    oracle_has(&["DB_File", "CGI::Session::Driver::db_file"])
 }
 
 /// Runs a Perl snippet with `stdin`; returns its stdout.
 fn perl(script: &str, args: &[&str], stdin: &[u8]) -> Vec<u8> {
-    let mut child = Command::new("perl")
-        .arg("-e")
-        .arg(format!("{PRELUDE}\n{script}"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn perl");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "perl failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    run(perl_e(&format!("{PRELUDE}\n{script}")).args(args), stdin)
 }
 
 /// Many keys (enough for many hash buckets, so a different hash function could not

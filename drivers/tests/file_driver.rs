@@ -6,45 +6,19 @@ mod common;
 use std::fs;
 use std::ops::ControlFlow;
 use std::os::unix::fs::{symlink, PermissionsExt};
-use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Instant;
 
 use cgi_session_drivers::{Driver, Error};
-use common::{args, driver_in, hold_lock, listed_ids, HOLD};
-
-fn mode_of(path: &Path) -> u32 {
-    fs::metadata(path).unwrap().permissions().mode() & 0o7777
-}
-
-const UMASK_CHILD_DIR: &str = "CGISESS_TEST_UMASK_CHILD_DIR";
+use common::{args, driver_in, hold_lock, listed_ids, mode_of, HOLD};
 
 #[test]
 fn files_get_the_umask_option_less_the_process_umask() {
     // The process umask is global and changing it needs unsafe code, so this test runs
     // `umask_022_child` in a child process started under `umask 022`.
     let dir = tempfile::tempdir().unwrap();
-    let child = Command::new("sh")
-        .args(["-c", "umask 022 && exec \"$0\" \"$@\""])
-        .arg(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "umask_022_child",
-            "--ignored",
-            "--test-threads=1",
-        ])
-        .env(UMASK_CHILD_DIR, dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        child.status.success(),
-        "child test failed ({}):\n{}{}",
-        child.status,
-        String::from_utf8_lossy(&child.stdout),
-        String::from_utf8_lossy(&child.stderr)
-    );
+    common::run_umask_022_child(dir.path());
     let sessions = dir.path().join("parent/sessions");
     // spec §5.2: mode = UMask & ~umask; with 022, the default 0660 gives 0640.
     for (id, want) in [
@@ -67,11 +41,10 @@ fn files_get_the_umask_option_less_the_process_umask() {
 #[test]
 #[ignore = "run by files_get_the_umask_option_less_the_process_umask under umask 022"]
 fn umask_022_child() {
-    let Some(dir) = std::env::var_os(UMASK_CHILD_DIR) else {
-        eprintln!("nothing to do: started without {UMASK_CHILD_DIR}");
+    let Some(dir) = common::umask_child_dir() else {
         return;
     };
-    let sessions = Path::new(&dir).join("parent/sessions");
+    let sessions = dir.join("parent/sessions");
     driver_in(&sessions, &[]).store("default", b"x").unwrap();
     for (id, umask) in [("u0600", "0600"), ("u0666", "0o666"), ("u432", "432")] {
         driver_in(&sessions, &[("UMask", umask)])

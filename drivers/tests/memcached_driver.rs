@@ -16,7 +16,7 @@ use std::time::Duration;
 use cgi_session_drivers::memcached::{F_COMPRESS, F_STORABLE};
 use cgi_session_drivers::{Driver, Error, MemcachedDriver};
 use kv::{
-    args, closed_port, memcached_addr, memcached_up, perl, perl_has, unique, PrivateMemcached,
+    args, closed_port, memcached_addr, memcached_up, oracle_has, perl, unique, PrivateMemcached,
 };
 
 /// A raw text-protocol command on `server`: the reply up to and including the line
@@ -306,7 +306,7 @@ fn pools_agree(perl_servers: &str, rust_servers: &str, live: &[&str]) {
 
 #[test]
 fn multi_server_pools_pick_the_servers_cache_memcached_picks() {
-    if !perl_has(&["Cache::Memcached"]) {
+    if !oracle_has(&["Cache::Memcached"]) {
         return;
     }
     let (Some(a), Some(b), Some(c)) = (

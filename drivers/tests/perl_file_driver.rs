@@ -6,13 +6,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Instant;
 
 use cgi_session_drivers::{Driver, FileDriver};
+use cgi_session_test_support::{oracle_has, perl as perl_e, run};
 use common::{driver_in, listed_ids, HOLD};
 
 /// Loaded before every snippet. `driver(DIR)` is Perl's driver on DIR; the template
@@ -31,39 +32,17 @@ sub driver {
 }
 "#;
 
-/// Whether Perl with CGI::Session is here; prints why not, or panics when the oracle
-/// is required.
-fn oracle_available() -> bool {
-    let probe = Command::new("perl")
-        .args(["-MCGI::Session", "-MCGI::Session::Driver::file", "-e"])
-        .arg("print CGI::Session->VERSION")
-        .output();
-    let why_not = match probe {
-        Ok(out) if out.status.success() => return true,
-        Ok(out) => format!(
-            "CGI::Session does not load: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ),
-        Err(e) => format!("cannot run perl: {e}"),
-    };
-    if std::env::var("CGISESS_REQUIRE_ORACLE").as_deref() == Ok("1") {
-        panic!("CGISESS_REQUIRE_ORACLE=1 but the Perl oracle is unavailable: {why_not}");
-    }
-    eprintln!("SKIPPED: Perl oracle unavailable ({why_not}); set CGISESS_REQUIRE_ORACLE=1 to fail instead");
-    false
-}
-
 macro_rules! require_oracle {
     () => {
-        if !oracle_available() {
+        if !oracle_has(&["CGI::Session::Driver::file"]) {
             return;
         }
     };
 }
 
 fn perl_command(script: &str, args: &[&str], file_name: Option<&str>) -> Command {
-    let mut cmd = Command::new("perl");
-    cmd.arg("-e").arg(format!("{PRELUDE}\n{script}")).args(args);
+    let mut cmd = perl_e(&format!("{PRELUDE}\n{script}"));
+    cmd.args(args);
     match file_name {
         Some(template) => cmd.env("CGISESS_FILENAME", template),
         None => cmd.env_remove("CGISESS_FILENAME"),
@@ -73,21 +52,7 @@ fn perl_command(script: &str, args: &[&str], file_name: Option<&str>) -> Command
 
 /// Runs a Perl snippet to completion with `stdin`; returns its stdout.
 fn perl(script: &str, args: &[&str], stdin: &[u8], file_name: Option<&str>) -> Vec<u8> {
-    let mut child = perl_command(script, args, file_name)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn perl");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "perl failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    run(&mut perl_command(script, args, file_name), stdin)
 }
 
 /// Starts a Perl snippet whose stdout we read line by line as it runs.

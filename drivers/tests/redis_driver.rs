@@ -7,6 +7,7 @@
 //! Perl unless `CGISESS_REQUIRE_ORACLE=1`.
 #![cfg(feature = "redis")]
 
+mod common;
 mod kv;
 
 use std::collections::BTreeSet;
@@ -14,13 +15,14 @@ use std::ops::ControlFlow;
 use std::time::Duration;
 
 use cgi_session_drivers::{Driver, Error, RedisDriver};
-use kv::{args, closed_port, gate, perl, perl_has, redis_url, unique};
+use common::listed_ids;
+use kv::{args, closed_port, oracle_has, perl, redis_url, service_up, unique};
 use redis::Commands;
 
 /// A raw connection for looking behind the driver, or `None` (skip) without Redis.
 fn raw() -> Option<redis::Connection> {
     let mut connection = None;
-    let up = gate("CGISESS_REQUIRE_SERVICES", "redis", || {
+    let up = service_up("redis", || {
         let client = redis::Client::open(redis_url()).map_err(|e| e.to_string())?;
         connection = Some(
             client
@@ -82,18 +84,6 @@ fn driver(prefix: &str, extra: &[(&str, &str)]) -> RedisDriver {
     a.insert("Server".into(), redis_url());
     a.insert("Prefix".into(), prefix.into());
     RedisDriver::from_args(&a).expect("driver")
-}
-
-fn listed(driver: &dyn Driver) -> Vec<String> {
-    let mut ids = Vec::new();
-    driver
-        .traverse(&mut |id| {
-            ids.push(id.to_owned());
-            ControlFlow::Continue(())
-        })
-        .expect("traverse");
-    ids.sort();
-    ids
 }
 
 #[test]
@@ -216,7 +206,7 @@ fn traverse_strips_the_prefix_and_heals_the_members_set() {
     let _: () = s.raw.sadd(&members, "elsewhere:x").unwrap();
     std::thread::sleep(Duration::from_millis(2100));
 
-    assert_eq!(listed(&s.driver), ["a", "b"]);
+    assert_eq!(listed_ids(&s.driver), ["a", "b"]);
     assert_eq!(
         s.members(),
         BTreeSet::from([s.key("a"), s.key("b"), "elsewhere:x".to_string()]),
@@ -315,7 +305,7 @@ fn rust_and_perls_driver_share_one_store() {
     let Some(mut s) = Store::new("perl", &[]) else {
         return;
     };
-    if !perl_has(&["Redis", "CGI::Session"]) {
+    if !oracle_has(&["Redis", "CGI::Session"]) {
         return;
     }
     let record = "$D = {'x' => \"caf\\x{e9}\"};;$D";
@@ -340,7 +330,7 @@ fn rust_and_perls_driver_share_one_store() {
         "my @ids; driver()->traverse(sub { push @ids, $_[0] }); print join ',', sort @ids;",
     );
     assert_eq!(perl_listed, format!("{0}:fromperl,{0}:fromrust", s.prefix));
-    assert_eq!(listed(&s.driver), ["fromperl", "fromrust"]);
+    assert_eq!(listed_ids(&s.driver), ["fromperl", "fromrust"]);
 
     // Removal by either side clears the key and the member for both.
     run_perl(&s, "driver()->remove('fromrust') or die;");

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use cgi_session_drivers::dbi::postgresql::to_column_text;
 use cgi_session_drivers::{Args, Driver, Error, MysqlDriver, PostgresqlDriver};
+use cgi_session_test_support::service_up;
 use common::listed_ids;
 use mysql::prelude::Queryable;
 
@@ -23,20 +24,6 @@ fn pg_conninfo() -> String {
 
 fn mysql_url() -> String {
     std::env::var("CGISESS_MYSQL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
-}
-
-/// Whether the server answers; otherwise skip, or fail under CGISESS_REQUIRE_SERVICES=1.
-fn up(what: &str, probe: Result<(), String>) -> bool {
-    match probe {
-        Ok(()) => true,
-        Err(why) if std::env::var("CGISESS_REQUIRE_SERVICES").as_deref() == Ok("1") => {
-            panic!("CGISESS_REQUIRE_SERVICES=1 but {what} is unusable: {why}")
-        }
-        Err(why) => {
-            eprintln!("skipping: {what} is unusable: {why}");
-            false
-        }
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -58,10 +45,9 @@ impl Table {
             name: format!("d_{tag}_{}", std::process::id()),
         };
         let what = format!("{server:?} server");
-        if !up(
-            &what,
-            table.exec(&format!("DROP TABLE IF EXISTS {}", table.name)),
-        ) {
+        if !service_up(&what, || {
+            table.exec(&format!("DROP TABLE IF EXISTS {}", table.name))
+        }) {
             return None;
         }
         table

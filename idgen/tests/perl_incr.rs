@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 
 use cgi_session_idgen::{Args, IdGenerator, Incr};
+use cgi_session_test_support::{oracle_has, pairs, perl, run};
 
 /// Prints `$ARGV[3]` ids drawn by Perl, one a line, from IDFile `$ARGV[0]` with
 /// IDInit `$ARGV[1]` and IDIncr `$ARGV[2]`.
@@ -26,46 +27,22 @@ for (1 .. $count) {
 }
 "#;
 
-fn oracle_available() -> bool {
-    let probe = Command::new("perl")
-        .args(["-MCGI::Session", "-MCGI::Session::ID::incr", "-e", "1"])
-        .output();
-    let why_not = match probe {
-        Ok(out) if out.status.success() => return true,
-        Ok(out) => format!(
-            "CGI::Session does not load: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ),
-        Err(e) => format!("cannot run perl: {e}"),
-    };
-    if std::env::var("CGISESS_REQUIRE_ORACLE").as_deref() == Ok("1") {
-        panic!("CGISESS_REQUIRE_ORACLE=1 but the Perl oracle is unavailable: {why_not}");
-    }
-    eprintln!("SKIPPED: Perl oracle unavailable ({why_not}); set CGISESS_REQUIRE_ORACLE=1 to fail instead");
-    false
-}
-
 macro_rules! require_oracle {
     () => {
-        if !oracle_available() {
+        if !oracle_has(&["CGI::Session::ID::incr"]) {
             return;
         }
     };
 }
 
 fn perl_ids(file: &Path, init: &str, incr: &str, count: usize) -> Vec<String> {
-    let out = Command::new("perl")
-        .args(["-e", PERL_INCR])
-        .arg(file)
-        .args([init, incr, &count.to_string()])
-        .output()
-        .expect("run perl");
-    assert!(
-        out.status.success(),
-        "perl failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run(
+        perl(PERL_INCR)
+            .arg(file)
+            .args([init, incr, &count.to_string()]),
+        b"",
     );
-    String::from_utf8(out.stdout)
+    String::from_utf8(out)
         .unwrap()
         .lines()
         .map(str::to_owned)
@@ -73,14 +50,11 @@ fn perl_ids(file: &Path, init: &str, incr: &str, count: usize) -> Vec<String> {
 }
 
 fn incr_args(file: &Path, init: &str, incr: &str) -> Args {
-    [
+    pairs(&[
         ("IDFile", file.to_str().unwrap()),
         ("IDInit", init),
         ("IDIncr", incr),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect()
+    ])
 }
 
 #[test]

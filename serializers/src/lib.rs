@@ -36,6 +36,8 @@ pub mod number;
 pub mod sniff;
 pub mod storable;
 pub mod string;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod value;
 pub mod yaml;
 

@@ -13,11 +13,10 @@
 //! Skipped, with a printed reason, when `perl` or the modules are missing, unless
 //! `CGISESS_REQUIRE_ORACLE=1`, which makes that a failure.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use cgi_session_serializers::{Dumper, Error, PerlString, Regexp, Serializer, Value};
+use cgi_session_test_support::{oracle_has, perl, perl_cases, run_framed};
 
 /// Perl helpers shared by every script: `canon` dumps as CGI::Session does, with sorted
 /// keys; `emit` frames one output as `LENGTH\nBYTES`.
@@ -333,85 +332,12 @@ fn sharing_cases() -> Vec<Case> {
 
 /// Whether the oracle can run; prints why not, or fails under `CGISESS_REQUIRE_ORACLE=1`.
 fn oracle_available() -> bool {
-    let probe = Command::new("perl")
-        .args([
-            "-MData::Dumper",
-            "-MSafe",
-            "-MCGI::Session::Serialize::default",
-            "-e",
-            "1",
-        ])
-        .output();
-    let reason = match probe {
-        Ok(out) if out.status.success() => return true,
-        Ok(out) => format!(
-            "Perl modules missing: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ),
-        Err(e) => format!("cannot run perl: {e}"),
-    };
-    if std::env::var("CGISESS_REQUIRE_ORACLE").as_deref() == Ok("1") {
-        panic!("CGISESS_REQUIRE_ORACLE=1 but the Perl oracle is unavailable: {reason}");
-    }
-    eprintln!("skipping the live Perl comparison: {reason}");
-    false
+    oracle_has(&["Data::Dumper", "Safe", "CGI::Session::Serialize::default"])
 }
 
 /// Runs a Perl script (after [`PRELUDE`]) with `input` framed on stdin; gives its framed outputs.
 fn run_perl(script: &str, input: &[Vec<u8>]) -> Vec<Vec<u8>> {
-    let mut child = Command::new("perl")
-        .args(["-e", &format!("{PRELUDE}\n{script}")])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("perl runs");
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    let framed = frame(input);
-    let writer = std::thread::spawn(move || stdin.write_all(&framed));
-    let out = child.wait_with_output().expect("perl finishes");
-    writer
-        .join()
-        .expect("writer thread")
-        .expect("perl reads its input");
-    assert!(
-        out.status.success(),
-        "perl failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    unframe(&out.stdout)
-}
-
-fn frame(items: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for item in items {
-        out.extend_from_slice(format!("{}\n", item.len()).as_bytes());
-        out.extend_from_slice(item);
-    }
-    out
-}
-
-fn unframe(mut bytes: &[u8]) -> Vec<Vec<u8>> {
-    let mut items = Vec::new();
-    while !bytes.is_empty() {
-        let newline = bytes.iter().position(|&b| b == b'\n').expect("length line");
-        let len: usize = std::str::from_utf8(&bytes[..newline])
-            .unwrap()
-            .parse()
-            .unwrap();
-        items.push(bytes[newline + 1..newline + 1 + len].to_vec());
-        bytes = &bytes[newline + 1 + len..];
-    }
-    items
-}
-
-/// `my @cases = (sub { EXPR }, ...);` for the Perl side.
-fn perl_cases(cases: &[Case]) -> String {
-    let subs: Vec<String> = cases
-        .iter()
-        .map(|c| format!("sub {{ {} }}", c.perl))
-        .collect();
-    format!("my @cases = (\n{}\n);\n", subs.join(",\n"))
+    run_framed(&mut perl(&format!("{PRELUDE}\n{script}")), input)
 }
 
 fn show(bytes: &[u8]) -> String {
@@ -424,7 +350,10 @@ fn freeze_matches_perl_byte_for_byte() {
         return;
     }
     let cases = cases();
-    let script = format!("{}emit(canon($_->())) for @cases;\n", perl_cases(&cases));
+    let script = format!(
+        "{}emit(canon($_->())) for @cases;\n",
+        perl_cases(cases.iter().map(|c| c.perl))
+    );
     let perl = run_perl(&script, &[]);
     assert_eq!(perl.len(), cases.len());
     for (case, want) in cases.iter().zip(&perl) {
@@ -445,7 +374,7 @@ fn perl_thaws_our_output_to_the_same_data() {
         .collect();
     let script = format!(
         "{}my @ours = read_framed();\nfor my $i (0..$#cases) {{ emit(perl_thaw($ours[$i])); emit(perl_thaw(canon($cases[$i]->()))); }}\n",
-        perl_cases(&cases)
+        perl_cases(cases.iter().map(|c| c.perl))
     );
     let perl = run_perl(&script, &ours);
     assert_eq!(perl.len(), 2 * cases.len());
@@ -499,7 +428,7 @@ for my $make (@cases) {{
     }} }} }} }}
 }}
 "#,
-        perl_cases(&cases)
+        perl_cases(cases.iter().map(|c| c.perl))
     );
     let perl = run_perl(&script, &[]);
     assert_eq!(perl.len(), cases.len() * 32 * 2);

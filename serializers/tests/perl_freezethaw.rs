@@ -13,11 +13,10 @@
 //! Skipped, with a printed reason, when `perl` or FreezeThaw is missing, unless
 //! `CGISESS_REQUIRE_ORACLE=1`, which makes that a failure.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use cgi_session_serializers::{Dumper, FreezeThaw, PerlString, Regexp, Serializer, Value};
+use cgi_session_test_support::{oracle_has, perl, perl_cases, run_framed};
 
 /// Perl helpers shared by every script: `canon` dumps as CGI::Session's default
 /// serializer does, with sorted keys; `emit` frames one output as `LENGTH\nBYTES`,
@@ -349,76 +348,12 @@ fn sharing_cases() -> Vec<Case> {
 
 /// Whether the oracle can run; prints why not, or fails under `CGISESS_REQUIRE_ORACLE=1`.
 fn oracle_available() -> bool {
-    let probe = Command::new("perl")
-        .args(["-MFreezeThaw", "-MData::Dumper", "-e", "1"])
-        .output();
-    let reason = match probe {
-        Ok(out) if out.status.success() => return true,
-        Ok(out) => format!(
-            "Perl modules missing: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ),
-        Err(e) => format!("cannot run perl: {e}"),
-    };
-    if std::env::var("CGISESS_REQUIRE_ORACLE").as_deref() == Ok("1") {
-        panic!("CGISESS_REQUIRE_ORACLE=1 but the Perl oracle is unavailable: {reason}");
-    }
-    eprintln!("skipping the live Perl comparison: {reason}");
-    false
+    oracle_has(&["FreezeThaw", "Data::Dumper"])
 }
 
 /// Runs a Perl script (after [`PRELUDE`]) with `input` framed on stdin; gives its framed outputs.
 fn run_perl(script: &str, input: &[Vec<u8>]) -> Vec<Vec<u8>> {
-    let mut child = Command::new("perl")
-        .args(["-e", &format!("{PRELUDE}\n{script}")])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("perl runs");
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    let framed = frame(input);
-    let writer = std::thread::spawn(move || stdin.write_all(&framed));
-    let out = child.wait_with_output().expect("perl finishes");
-    writer
-        .join()
-        .expect("writer thread")
-        .expect("perl reads its input");
-    assert!(
-        out.status.success(),
-        "perl failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    unframe(&out.stdout)
-}
-
-fn frame(items: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for item in items {
-        out.extend_from_slice(format!("{}\n", item.len()).as_bytes());
-        out.extend_from_slice(item);
-    }
-    out
-}
-
-fn unframe(mut bytes: &[u8]) -> Vec<Vec<u8>> {
-    let mut items = Vec::new();
-    while !bytes.is_empty() {
-        let newline = bytes.iter().position(|&b| b == b'\n').expect("length line");
-        let len: usize = std::str::from_utf8(&bytes[..newline])
-            .unwrap()
-            .parse()
-            .unwrap();
-        items.push(bytes[newline + 1..newline + 1 + len].to_vec());
-        bytes = &bytes[newline + 1 + len..];
-    }
-    items
-}
-
-/// `my @cases = (sub { EXPR }, ...);` for the Perl side.
-fn perl_cases(perl: &[&str]) -> String {
-    let subs: Vec<String> = perl.iter().map(|p| format!("sub {{ {p} }}")).collect();
-    format!("my @cases = (\n{}\n);\n", subs.join(",\n"))
+    run_framed(&mut perl(&format!("{PRELUDE}\n{script}")), input)
 }
 
 fn show(bytes: &[u8]) -> String {
@@ -442,7 +377,7 @@ fn freeze_matches_perl_byte_for_byte() {
     let perl: Vec<&str> = cases.iter().map(|c| c.perl).collect();
     let script = format!(
         "{}emit(FreezeThaw::freeze($_->())) for @cases;\n",
-        perl_cases(&perl)
+        perl_cases(perl.iter().copied())
     );
     let written = run_perl(&script, &[]);
     assert_eq!(written.len(), cases.len());
@@ -462,7 +397,7 @@ fn we_read_perls_records_as_perl_does() {
     perl.extend(PERL_ONLY_READABLE.iter().map(|(_, p)| *p));
     let script = format!(
         "{}for (@cases) {{ my $f = stored(FreezeThaw::freeze($_->())); emit($f); emit(perl_thaw($f)); }}\n",
-        perl_cases(&perl)
+        perl_cases(perl.iter().copied())
     );
     let out = run_perl(&script, &[]);
     assert_eq!(out.len(), 2 * perl.len());
@@ -504,7 +439,7 @@ fn perl_thaws_our_output_to_the_same_data() {
         .collect();
     let script = format!(
         "{}my @ours = read_framed();\nfor my $i (0..$#cases) {{ emit(perl_thaw($ours[$i])); emit(perl_thaw(stored(FreezeThaw::freeze($cases[$i]->())))); }}\n",
-        perl_cases(&perl)
+        perl_cases(perl.iter().copied())
     );
     let out = run_perl(&script, &ours);
     assert_eq!(out.len(), 2 * cases.len());
@@ -544,7 +479,7 @@ fn what_perl_writes_but_cannot_be_read_is_refused_clearly() {
     let perl: Vec<&str> = refused.iter().map(|r| r.1).collect();
     let script = format!(
         "{}local $SIG{{__WARN__}} = sub {{}};\nfor (@cases) {{ my $f = stored(FreezeThaw::freeze($_->())); emit($f); emit(perl_thaw($f)); }}\n",
-        perl_cases(&perl)
+        perl_cases(perl.iter().copied())
     );
     let out = run_perl(&script, &[]);
     for ((name, _, why), pair) in refused.iter().zip(out.chunks(2)) {

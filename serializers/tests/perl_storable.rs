@@ -14,12 +14,11 @@
 //! Skipped, with a printed reason, when `perl` or the modules are missing, unless
 //! `CGISESS_REQUIRE_ORACLE=1`, which makes that a failure.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use cgi_session_serializers::number::format_float;
 use cgi_session_serializers::{Error, Object, PerlString, Regexp, Serializer, Storable, Value};
+use cgi_session_test_support::{oracle_has, perl, perl_cases, run_framed};
 
 /// Perl helpers shared by every script: `emit` frames one output as `LENGTH\nBYTES`.
 const PRELUDE: &str = r#"
@@ -291,84 +290,12 @@ fn cases() -> Vec<Case> {
 
 /// Whether the oracle can run; prints why not, or fails under `CGISESS_REQUIRE_ORACLE=1`.
 fn oracle_available() -> bool {
-    let probe = Command::new("perl")
-        .args([
-            "-MStorable",
-            "-MCGI::Session::Serialize::storable",
-            "-e",
-            "1",
-        ])
-        .output();
-    let reason = match probe {
-        Ok(out) if out.status.success() => return true,
-        Ok(out) => format!(
-            "Perl modules missing: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ),
-        Err(e) => format!("cannot run perl: {e}"),
-    };
-    if std::env::var("CGISESS_REQUIRE_ORACLE").as_deref() == Ok("1") {
-        panic!("CGISESS_REQUIRE_ORACLE=1 but the Perl oracle is unavailable: {reason}");
-    }
-    eprintln!("skipping the live Perl comparison: {reason}");
-    false
+    oracle_has(&["Storable", "CGI::Session::Serialize::storable"])
 }
 
 /// Runs a Perl script (after [`PRELUDE`]) with `input` framed on stdin; gives its framed outputs.
 fn run_perl(script: &str, input: &[Vec<u8>]) -> Vec<Vec<u8>> {
-    let mut child = Command::new("perl")
-        .args(["-e", &format!("{PRELUDE}\n{script}")])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("perl runs");
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    let framed = frame(input);
-    let writer = std::thread::spawn(move || stdin.write_all(&framed));
-    let out = child.wait_with_output().expect("perl finishes");
-    writer
-        .join()
-        .expect("writer thread")
-        .expect("perl reads its input");
-    assert!(
-        out.status.success(),
-        "perl failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    unframe(&out.stdout)
-}
-
-fn frame(items: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for item in items {
-        out.extend_from_slice(format!("{}\n", item.len()).as_bytes());
-        out.extend_from_slice(item);
-    }
-    out
-}
-
-fn unframe(mut bytes: &[u8]) -> Vec<Vec<u8>> {
-    let mut items = Vec::new();
-    while !bytes.is_empty() {
-        let newline = bytes.iter().position(|&b| b == b'\n').expect("length line");
-        let len: usize = std::str::from_utf8(&bytes[..newline])
-            .unwrap()
-            .parse()
-            .unwrap();
-        items.push(bytes[newline + 1..newline + 1 + len].to_vec());
-        bytes = &bytes[newline + 1 + len..];
-    }
-    items
-}
-
-/// `my @cases = (sub { EXPR }, ...);` for the Perl side.
-fn perl_cases(cases: &[Case]) -> String {
-    let subs: Vec<String> = cases
-        .iter()
-        .map(|c| format!("sub {{ {} }}", c.perl))
-        .collect();
-    format!("my @cases = (\n{}\n);\n", subs.join(",\n"))
+    run_framed(&mut perl(&format!("{PRELUDE}\n{script}")), input)
 }
 
 fn show(bytes: &[u8]) -> String {
@@ -443,7 +370,7 @@ fn freeze_matches_perl_canonical_freeze_byte_for_byte() {
     let cases = cases();
     let script = format!(
         "{}emit(Storable::freeze($_->())) for @cases;\n",
-        perl_cases(&cases)
+        perl_cases(cases.iter().map(|c| c.perl))
     );
     let perl = run_perl(&script, &[]);
     assert_eq!(perl.len(), cases.len());
@@ -474,7 +401,7 @@ fn we_read_perl_freeze_and_nfreeze() {
     let script = format!(
         "{}for my $make (@cases) {{ emit(Storable::freeze($make->())); emit(Storable::nfreeze($make->())); \
          local $Storable::canonical = 0; emit(Storable::freeze($make->())); }}\n",
-        perl_cases(&cases)
+        perl_cases(cases.iter().map(|c| c.perl))
     );
     let perl = run_perl(&script, &[]);
     assert_eq!(perl.len(), 3 * cases.len());
@@ -527,7 +454,7 @@ fn perl_thaws_our_output_to_the_same_data() {
              emit(defined $v ? Storable::freeze($v) : 'ERROR: thaw gave undef');\n\
              emit(Storable::freeze($cases[$i]->()));\n\
          }}\n",
-        perl_cases(&cases)
+        perl_cases(cases.iter().map(|c| c.perl))
     );
     let perl = run_perl(&script, &ours);
     assert_eq!(perl.len(), 2 * cases.len());

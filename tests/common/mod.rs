@@ -15,3 +15,20 @@ pub mod typed;
 
 pub use oracle::{LockMode, Oracle};
 pub use typed::{from_typed, to_typed};
+
+use std::ops::ControlFlow;
+
+use cgi_session_drivers::Driver;
+
+/// Every id `driver`'s traverse reports, sorted.
+pub fn listed_ids(driver: &dyn Driver) -> Vec<String> {
+    let mut ids = Vec::new();
+    driver
+        .traverse(&mut |id| {
+            ids.push(id.to_string());
+            ControlFlow::Continue(())
+        })
+        .expect("traverse");
+    ids.sort();
+    ids
+}

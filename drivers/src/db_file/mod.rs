@@ -72,7 +72,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::file::{io_error, is_symlink, lock_file};
-use crate::{args, Args, Driver, Error};
+use crate::{args, found, Args, Driver, Error};
 
 #[allow(unsafe_code)]
 mod ffi;
@@ -285,9 +285,7 @@ impl Driver for DbFileDriver {
             return Ok(None);
         }
         let data = self.with_db("retrieve", Access::Read, |db| db.get(key))?;
-        Ok(data
-            .flatten()
-            .filter(|data| !data.is_empty() && data != b"0"))
+        Ok(found(data.flatten()))
     }
 
     /// `LOCK_EX`, then the whole record replaces the old one under the id (spec §5.3

@@ -61,7 +61,7 @@ pub mod sqlite;
 
 pub use table::{Content, Dialect, Table, DEFAULT_DATA_COLUMN, DEFAULT_ID_COLUMN, DEFAULT_TABLE};
 
-use crate::{Args, Error};
+use crate::{found, Args, Error};
 
 /// How many ids one traversal page fetches.
 const TRAVERSE_PAGE: usize = 1000;
@@ -75,12 +75,6 @@ fn refuse_handle(args: &Args) -> Result<(), Error> {
         ));
     }
     Ok(())
-}
-
-/// Perl's data rule (spec §5.4 retrieve): a missing, NULL, `""` or `"0"` record is
-/// "not found".
-fn found(record: Option<Vec<u8>>) -> Option<Vec<u8>> {
-    record.filter(|data| !(data.is_empty() || data == b"0"))
 }
 
 /// Refuses the empty id for `store` and `remove` (Perl croaks `usage error` on a

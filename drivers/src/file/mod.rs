@@ -46,7 +46,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::args;
-use crate::{Args, Driver, Error};
+use crate::{found, Args, Driver, Error};
 
 mod template;
 mod tmpdir;
@@ -239,11 +239,7 @@ impl Driver for FileDriver {
         let mut data = Vec::new();
         file.read_to_end(&mut data)
             .map_err(io_error("retrieve", "couldn't read", &path))?;
-        Ok(if data.is_empty() || data == b"0" {
-            None
-        } else {
-            Some(data)
-        })
+        Ok(found(Some(data)))
     }
 
     /// Perl's order (spec §5.2 store): `-l` → unlink the symlink; open `O_WRONLY|

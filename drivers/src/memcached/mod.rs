@@ -49,7 +49,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::args::{self, bad_arg};
 use crate::kv::{host_port, TtlPolicy};
-use crate::{Args, Driver, Error};
+use crate::{found, Args, Driver, Error};
 
 mod protocol;
 pub mod servers;
@@ -259,7 +259,7 @@ impl Driver for MemcachedDriver {
             return Ok(None);
         };
         let data = self.decode(&key, item)?;
-        Ok(Some(data).filter(|d| !d.is_empty() && d.as_slice() != b"0"))
+        Ok(found(Some(data)))
     }
 
     /// `set NamespaceID FLAGS EXPTIME`, exptime 0 unless `Expire` is set.

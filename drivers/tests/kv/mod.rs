@@ -6,18 +6,17 @@
 #![allow(dead_code)]
 
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use cgi_session_drivers::Args;
+use cgi_session_test_support::run;
+pub use cgi_session_test_support::{oracle_has, service_up};
 
 /// Driver arguments from pairs.
 pub fn args(pairs: &[(&str, &str)]) -> Args {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    cgi_session_test_support::pairs(pairs)
 }
 
 /// Redis as a URL (`CGISESS_REDIS`, as the facade tests read it).
@@ -30,60 +29,22 @@ pub fn memcached_addr() -> String {
     std::env::var("CGISESS_MEMCACHED").unwrap_or_else(|_| "127.0.0.1:11211".into())
 }
 
-/// `true` when `probe` succeeds; otherwise prints why and returns `false`, or panics
-/// when `env` (`CGISESS_REQUIRE_SERVICES` / `CGISESS_REQUIRE_ORACLE`) is `1`.
-pub fn gate(env: &str, what: &str, probe: impl FnOnce() -> Result<(), String>) -> bool {
-    match probe() {
-        Ok(()) => true,
-        Err(why) if std::env::var(env).as_deref() == Ok("1") => {
-            panic!("{env}=1 but {what} is unusable: {why}")
-        }
-        Err(why) => {
-            eprintln!("SKIPPED: {what} is unusable ({why}); set {env}=1 to fail instead");
-            false
-        }
-    }
-}
-
 /// Whether memcached answers at `memcached_addr()`.
 pub fn memcached_up() -> bool {
-    gate("CGISESS_REQUIRE_SERVICES", "memcached", || {
+    service_up("memcached", || {
         TcpStream::connect(memcached_addr())
             .map(drop)
             .map_err(|e| format!("{}: {e}", memcached_addr()))
     })
 }
 
-/// Whether Perl with the given modules loads.
-pub fn perl_has(modules: &[&str]) -> bool {
-    gate("CGISESS_REQUIRE_ORACLE", "the Perl oracle", || {
-        let out = Command::new("perl")
-            .args(modules.iter().map(|m| format!("-M{m}")))
-            .args(["-e", "1"])
-            .output()
-            .map_err(|e| format!("cannot run perl: {e}"))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-        }
-    })
-}
-
 /// Runs a Perl snippet with `env`; panics unless it succeeds. Its stdout.
 pub fn perl(code: &str, env: &[(&str, &str)]) -> String {
-    let out: Output = Command::new("perl")
-        .args(["-e", code])
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run perl");
-    assert!(
-        out.status.success(),
-        "perl failed: {}\n{code}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run(
+        cgi_session_test_support::perl(code).envs(env.iter().copied()),
+        b"",
     );
-    String::from_utf8(out.stdout).expect("perl printed UTF-8")
+    String::from_utf8(out).expect("perl printed UTF-8")
 }
 
 /// A name no other test (or earlier run) uses: `tag-PID-NANOS-N`.
@@ -132,7 +93,7 @@ impl PrivateMemcached {
             command.args(["-u", "nobody"]);
         }
         let mut child = None;
-        let started = gate("CGISESS_REQUIRE_SERVICES", "a private memcached", || {
+        let started = service_up("a private memcached", || {
             child = Some(
                 command
                     .stdout(Stdio::null())

@@ -1,10 +1,8 @@
 //! The Perl side: one `perl` process per batch, running the oracle's own typed-JSON
 //! code around CGI::Session::Serialize::yaml.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use cgi_session_serializers::Value;
+use cgi_session_test_support::{oracle_has, perl, run_framed};
 use serde_json::Value as Json;
 
 use crate::typed::to_typed;
@@ -49,69 +47,15 @@ for my $item (@in) {
 
 /// Whether the oracle can run; prints why not, or fails under `CGISESS_REQUIRE_ORACLE=1`.
 pub fn oracle_available() -> bool {
-    let probe = Command::new("perl")
-        .args([
-            "-MYAML::Syck",
-            "-MJSON::PP",
-            "-MCGI::Session::Serialize::yaml",
-            "-e",
-            "1",
-        ])
-        .output();
-    let reason = match probe {
-        Ok(out) if out.status.success() => return true,
-        Ok(out) => format!(
-            "Perl modules missing: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ),
-        Err(e) => format!("cannot run perl: {e}"),
-    };
-    if std::env::var("CGISESS_REQUIRE_ORACLE").as_deref() == Ok("1") {
-        panic!("CGISESS_REQUIRE_ORACLE=1 but the Perl oracle is unavailable: {reason}");
-    }
-    eprintln!("skipping the live Perl comparison: {reason}");
-    false
+    oracle_has(&["YAML::Syck", "JSON::PP", "CGI::Session::Serialize::yaml"])
 }
 
 fn run_perl(op: &str, items: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     let oracle = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/oracle/oracle.pl");
-    let mut child = Command::new("perl")
-        .args(["-e", SCRIPT])
-        .env("ORACLE_PL", oracle)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("perl runs");
-    let mut framed = Vec::new();
-    for item in std::iter::once(op.as_bytes().to_vec()).chain(items) {
-        framed.extend_from_slice(format!("{}\n", item.len()).as_bytes());
-        framed.extend_from_slice(&item);
-    }
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    let writer = std::thread::spawn(move || stdin.write_all(&framed));
-    let out = child.wait_with_output().expect("perl finishes");
-    writer
-        .join()
-        .expect("writer thread")
-        .expect("perl reads its input");
-    assert!(
-        out.status.success(),
-        "perl failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut rest = &out.stdout[..];
-    let mut frames = Vec::new();
-    while !rest.is_empty() {
-        let newline = rest.iter().position(|&b| b == b'\n').expect("length line");
-        let len: usize = std::str::from_utf8(&rest[..newline])
-            .unwrap()
-            .parse()
-            .unwrap();
-        frames.push(rest[newline + 1..newline + 1 + len].to_vec());
-        rest = &rest[newline + 1 + len..];
-    }
-    frames
+    let input: Vec<Vec<u8>> = std::iter::once(op.as_bytes().to_vec())
+        .chain(items)
+        .collect();
+    run_framed(perl(SCRIPT).env("ORACLE_PL", oracle), &input)
 }
 
 /// Perl's `Dump` of each value (built from its typed JSON).

@@ -5,8 +5,9 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 use super::reading::thaw;
-use super::writing::{as_read_back, freeze, on_small_stack, sharing};
+use super::writing::{as_read_back, freeze, sharing};
 use crate::freezethaw::FreezeThaw;
+use crate::testing::{assert_truncations_are_syntax_errors, for_each_mutation, on_small_stack};
 use crate::{Error, Serializer, MAX_DEPTH};
 
 /// Malformed or out-of-format records, each refused.
@@ -161,14 +162,7 @@ fn truncated_records_are_errors() {
     let record = SEEDS[0];
     let full = thaw(record).unwrap();
     assert!(full["x"][0].same_ref(&full["x"][1]));
-    for cut in 0..record.len() {
-        match thaw(&record[..cut]) {
-            Err(Error::Syntax { offset, .. }) => {
-                assert!(offset <= cut, "cut {cut}: offset {offset}")
-            }
-            other => panic!("cut {cut}: {other:?}"),
-        }
-    }
+    assert_truncations_are_syntax_errors(&FreezeThaw, record);
 }
 
 /// Anything we do read, we write and read back the same (the fuzz tests' oracle).
@@ -186,22 +180,6 @@ fn check_consistent(bytes: &[u8]) {
     assert_eq!(freeze(&back), text);
 }
 
-/// Tiny xorshift: deterministic mutations without another dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 const SEEDS: &[&[u8]] = &[
     b"FrT;!2|{>0|$1|C\\_{>1|$1|B@0|%0|})0|\\<1|})1|@1|<2|%2|$2|n|$1|1\
       @1|%10|$1|r$1|s$1|t$1|x$1|y/10|(?^i:ab+c)@3|_$4|caf\xe9$0|\\\\$1|1@4|<0|<0|<1|<2|<1|",
@@ -213,29 +191,8 @@ const SEEDS: &[&[u8]] = &[
 
 #[test]
 fn mutated_records_never_panic() {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let alphabet = b"FrT;!@%$\\_/<>{})|&*?0123456789abc\xe9";
-    for round in 0..30_000 {
-        let mut bytes = SEEDS[round % SEEDS.len()].to_vec();
-        for _ in 0..1 + rng.below(4) {
-            let at = rng.below(bytes.len() + 1);
-            match rng.below(5) {
-                0 if at < bytes.len() => {
-                    bytes.remove(at);
-                }
-                1 => bytes.insert(at, alphabet[rng.below(alphabet.len())]),
-                2 if at < bytes.len() => bytes[at] = alphabet[rng.below(alphabet.len())],
-                3 if at < bytes.len() => bytes[at] = rng.next() as u8,
-                _ => {
-                    let from = rng.below(bytes.len());
-                    let len = rng.below(12).min(bytes.len() - from);
-                    let chunk = bytes[from..from + len].to_vec();
-                    bytes.splice(at..at, chunk);
-                }
-            }
-        }
-        check_consistent(&bytes);
-    }
+    for_each_mutation(SEEDS, alphabet, 30_000, check_consistent);
 }
 
 #[test]

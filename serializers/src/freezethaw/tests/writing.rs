@@ -9,6 +9,7 @@ use proptest::prelude::*;
 use super::reading::thaw_ok;
 use crate::freezethaw::{text, FreezeThaw};
 use crate::number::format_float;
+use crate::testing::on_small_stack;
 use crate::{Error, Object, PerlString, Regexp, Serializer, Value, MAX_DEPTH};
 
 pub(super) fn freeze(v: &Value) -> Vec<u8> {
@@ -187,16 +188,6 @@ fn regexps_are_written_in_full_each_time() {
 
 fn nested(depth: usize, leaf: Value) -> Value {
     (0..depth).fold(leaf, |inner, _| Value::array([inner]))
-}
-
-/// Runs `f` on a thread with the 2 MB stack Rust gives new threads, as a server would.
-pub(super) fn on_small_stack(f: impl FnOnce() + Send + 'static) {
-    std::thread::Builder::new()
-        .stack_size(2 * 1024 * 1024)
-        .spawn(f)
-        .unwrap()
-        .join()
-        .unwrap();
 }
 
 #[test]

@@ -7,9 +7,9 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 use super::images::{hex, native, NATIVE};
-use super::on_small_stack;
 use super::round_trip::as_read_back;
 use crate::storable::Storable;
+use crate::testing::{assert_truncations_are_syntax_errors, for_each_mutation, on_small_stack};
 use crate::{Error, PerlString, Regexp, Serializer, Value, MAX_DEPTH};
 
 /// Images with every item type the reader builds, in every header form.
@@ -82,17 +82,7 @@ fn seeds_are_read() {
 #[test]
 fn every_truncation_is_an_error_at_or_before_the_cut() {
     for seed in seeds() {
-        for cut in 0..seed.len() {
-            match Storable.thaw(&seed[..cut]) {
-                Err(Error::Syntax {
-                    offset, message, ..
-                }) => {
-                    assert!(offset <= cut, "cut {cut}: offset {offset}: {message}");
-                    assert!(!message.is_empty());
-                }
-                other => panic!("cut {cut} of {}: {other:?}", seed.escape_ascii()),
-            }
-        }
+        assert_truncations_are_syntax_errors(&Storable, &seed);
     }
 }
 
@@ -252,49 +242,17 @@ fn hex_le(n: usize) -> String {
         .collect()
 }
 
-/// Tiny xorshift: deterministic mutations without another dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 #[test]
 fn mutated_images_never_panic() {
     let seeds = seeds();
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     // Item types, small lengths and tags: the bytes that steer the reader.
-    let alphabet: Vec<u8> = (0..=0x24).chain([0x80, 0x81, 0xff]).collect();
-    for round in 0..20_000 {
-        let mut bytes = seeds[round % seeds.len()].clone();
-        for _ in 0..1 + rng.below(4) {
-            let at = rng.below(bytes.len() + 1);
-            match rng.below(5) {
-                0 if at < bytes.len() => {
-                    bytes.remove(at);
-                }
-                1 => bytes.insert(at, alphabet[rng.below(alphabet.len())]),
-                2 if at < bytes.len() => bytes[at] = alphabet[rng.below(alphabet.len())],
-                3 if at < bytes.len() => bytes[at] = rng.next() as u8,
-                _ => {
-                    let from = rng.below(bytes.len());
-                    let len = rng.below(12).min(bytes.len() - from);
-                    let chunk = bytes[from..from + len].to_vec();
-                    bytes.splice(at..at, chunk);
-                }
-            }
-        }
-        check_consistent(&bytes);
-    }
+    let alphabet: &[u8] = &(0..=0x24).chain([0x80, 0x81, 0xff]).collect::<Vec<u8>>();
+    for_each_mutation(
+        &seeds.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+        alphabet,
+        20_000,
+        check_consistent,
+    );
 }
 
 proptest! {

@@ -162,7 +162,7 @@ fn assert_deep_round_trip(v: &Value) {
 
 #[test]
 fn max_depth_is_written_and_read_and_one_more_is_refused() {
-    super::on_small_stack(|| {
+    crate::testing::on_small_stack(|| {
         let nested =
             |depth: usize| (1..depth).fold(Value::array([1]), |inner, _| Value::array([inner]));
         let deepest = nested(MAX_DEPTH);

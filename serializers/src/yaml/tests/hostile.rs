@@ -5,18 +5,9 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 use super::as_read_back;
+use crate::testing::{for_each_mutation, on_small_stack};
 use crate::yaml::Yaml;
 use crate::{Error, Serializer, Value, MAX_DEPTH};
-
-/// Runs `f` on a thread with the 2 MB stack Rust gives new threads, as a server would.
-fn on_small_stack(f: impl FnOnce() + Send + 'static) {
-    std::thread::Builder::new()
-        .stack_size(2 * 1024 * 1024)
-        .spawn(f)
-        .unwrap()
-        .join()
-        .unwrap();
-}
 
 fn nested_error(text: &[u8]) {
     match Yaml.thaw(text) {
@@ -164,47 +155,11 @@ fn truncated_documents_never_panic() {
     }
 }
 
-/// Tiny xorshift: deterministic mutations without another dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 #[test]
 fn mutated_documents_never_panic() {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let alphabet = b"-:?,[]{}#&*!|>'\"%@`~=. \n\t\r\\0123456789abxy\xe9\x00";
-    for round in 0..30_000 {
-        let mut bytes = SEEDS[round % SEEDS.len()].as_bytes().to_vec();
-        for _ in 0..1 + rng.below(4) {
-            let at = rng.below(bytes.len() + 1);
-            match rng.below(5) {
-                0 if at < bytes.len() => {
-                    bytes.remove(at);
-                }
-                1 => bytes.insert(at, alphabet[rng.below(alphabet.len())]),
-                2 if at < bytes.len() => bytes[at] = alphabet[rng.below(alphabet.len())],
-                3 if at < bytes.len() => bytes[at] = rng.next() as u8,
-                _ => {
-                    let from = rng.below(bytes.len());
-                    let len = rng.below(12).min(bytes.len() - from);
-                    let chunk = bytes[from..from + len].to_vec();
-                    bytes.splice(at..at, chunk);
-                }
-            }
-        }
-        check_consistent(&bytes);
-    }
+    let seeds: Vec<&[u8]> = SEEDS.iter().map(|s| s.as_bytes()).collect();
+    for_each_mutation(&seeds, alphabet, 30_000, check_consistent);
 }
 
 const TOKENS: &[&str] = &[

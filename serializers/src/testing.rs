@@ -1,0 +1,79 @@
+//! What the serializers' hostile-input tests share: a small stack to run on, a
+//! deterministic mutation fuzzer, and the truncation check.
+
+use crate::{Error, Serializer};
+
+/// Runs `f` on a thread with the 2 MB stack Rust gives new threads, as a server would.
+pub(crate) fn on_small_stack(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+/// Tiny xorshift: deterministic mutations without another dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Calls `check` on `rounds` mutants of `seeds` (taken in turn), each with one to four
+/// edits: a byte removed, inserted or replaced (from `alphabet`, the bytes that steer
+/// the reader, or any byte), or a chunk of the input copied elsewhere.
+pub(crate) fn for_each_mutation(
+    seeds: &[&[u8]],
+    alphabet: &[u8],
+    rounds: usize,
+    mut check: impl FnMut(&[u8]),
+) {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for round in 0..rounds {
+        let mut bytes = seeds[round % seeds.len()].to_vec();
+        for _ in 0..1 + rng.below(4) {
+            let at = rng.below(bytes.len() + 1);
+            match rng.below(5) {
+                0 if at < bytes.len() => {
+                    bytes.remove(at);
+                }
+                1 => bytes.insert(at, alphabet[rng.below(alphabet.len())]),
+                2 if at < bytes.len() => bytes[at] = alphabet[rng.below(alphabet.len())],
+                3 if at < bytes.len() => bytes[at] = rng.next() as u8,
+                _ => {
+                    let from = rng.below(bytes.len());
+                    let len = rng.below(12).min(bytes.len() - from);
+                    let chunk = bytes[from..from + len].to_vec();
+                    bytes.splice(at..at, chunk);
+                }
+            }
+        }
+        check(&bytes);
+    }
+}
+
+/// `record` cut at every byte is an [`Error::Syntax`] naming a place at or before the
+/// cut, with a message: never a value, never a panic.
+pub(crate) fn assert_truncations_are_syntax_errors(serializer: &dyn Serializer, record: &[u8]) {
+    for cut in 0..record.len() {
+        match serializer.thaw(&record[..cut]) {
+            Err(Error::Syntax {
+                offset, message, ..
+            }) => {
+                assert!(offset <= cut, "cut {cut}: offset {offset}: {message}");
+                assert!(!message.is_empty());
+            }
+            other => panic!("cut {cut} of {}: {other:?}", record.escape_ascii()),
+        }
+    }
+}
