@@ -19,7 +19,7 @@ use common::typed::{first_difference, without_safe_regexp_class};
 use common::{to_typed, Oracle};
 use proptest::collection::vec;
 use proptest::prelude::*;
-use proptest::test_runner::{Config as RunConfig, TestRunner};
+use proptest::test_runner::{Config as RunConfig, TestRng, TestRunner};
 
 /// Serializers whose reading of their own output is the data frozen, exactly, but
 /// for what [`as_stored`] says.
@@ -177,12 +177,20 @@ fn session() -> impl Strategy<Value = Value> {
     })
 }
 
+/// Runs `check` on `cases` sessions: the same ones every run, so CI is repeatable;
+/// `CGISESS_PROPTEST_RANDOM=1` draws fresh ones to explore further.
 fn run(cases: u32, check: impl Fn(&Value) -> Result<(), TestCaseError>) {
-    let mut runner = TestRunner::new(RunConfig {
+    let config = RunConfig {
         cases,
         failure_persistence: None,
         ..RunConfig::default()
-    });
+    };
+    let mut runner = if std::env::var("CGISESS_PROPTEST_RANDOM").as_deref() == Ok("1") {
+        TestRunner::new(config)
+    } else {
+        let rng = TestRng::deterministic_rng(config.rng_algorithm);
+        TestRunner::new_with_rng(config, rng)
+    };
     if let Err(e) = runner.run(&session(), |v| check(&v)) {
         panic!("{e}");
     }
