@@ -1,7 +1,9 @@
 //! What the serializers' hostile-input tests share: a small stack to run on, a
-//! deterministic mutation fuzzer, and the truncation check.
+//! deterministic mutation fuzzer, the truncation check, and how data shares.
 
-use crate::{Error, Serializer};
+use std::collections::HashMap;
+
+use crate::{Error, Serializer, Value};
 
 /// Runs `f` on a thread with the 2 MB stack Rust gives new threads, as a server would.
 pub(crate) fn on_small_stack(f: impl FnOnce() + Send + 'static) {
@@ -76,4 +78,28 @@ pub(crate) fn assert_truncations_are_syntax_errors(serializer: &dyn Serializer, 
             other => panic!("cut {cut} of {}: {other:?}", record.escape_ascii()),
         }
     }
+}
+
+/// Which references are the same thing: the first-visit number of every reference met
+/// in a depth-first walk (a repeat is listed again, and not entered).
+pub(crate) fn sharing(v: &Value) -> Vec<usize> {
+    fn go(v: &Value, seen: &mut HashMap<usize, usize>, out: &mut Vec<usize>) {
+        let Some(addr) = v.ref_addr() else { return };
+        if let Some(&n) = seen.get(&addr) {
+            out.push(n);
+            return;
+        }
+        let n = seen.len();
+        seen.insert(addr, n);
+        out.push(n);
+        match v.unblessed() {
+            Value::Array(items) => items.iter().for_each(|x| go(x, seen, out)),
+            Value::Hash(hash) => hash.values().for_each(|x| go(x, seen, out)),
+            Value::Scalar(target) => go(target, seen, out),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    go(v, &mut HashMap::new(), &mut out);
+    out
 }

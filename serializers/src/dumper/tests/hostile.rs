@@ -5,8 +5,9 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 use super::reading::thaw;
-use super::round_trip::{as_read_back, sharing};
+use super::round_trip::as_read_back;
 use crate::dumper::Dumper;
+use crate::testing::{for_each_mutation, on_small_stack, sharing};
 use crate::{Error, Serializer, MAX_DEPTH};
 
 /// Perl that `Safe` might run, or that is outside what Data::Dumper writes.
@@ -132,16 +133,6 @@ fn errors_say_where_and_what() {
     );
 }
 
-/// Runs `f` on a thread with the 2 MB stack Rust gives new threads, as a server would.
-fn on_small_stack(f: impl FnOnce() + Send + 'static) {
-    std::thread::Builder::new()
-        .stack_size(2 * 1024 * 1024)
-        .spawn(f)
-        .unwrap()
-        .join()
-        .unwrap();
-}
-
 fn nested(open: &str, inner: &str, close: &str, n: usize) -> String {
     format!("$D = {}{inner}{};;$D", open.repeat(n), close.repeat(n))
 }
@@ -251,22 +242,6 @@ fn check_consistent(bytes: &[u8]) {
     }
 }
 
-/// Tiny xorshift: deterministic mutations without another dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 const SEEDS: &[&str] = &[
     "$D = {'_SESSION_ID' => 'abc','cart' => [1,2],'x' => [],'o' => bless( {'k' => \\'v'}, 'Foo' ),'y' => {}};$D->{'x'} = $D->{'cart'};$D->{'y'} = $D->{'o'};;$D",
     "$VAR1 = {\n  \"a\" => \"x\\n\\t\\0012\\x{263a}\",\n  b => [\n    -1.5e3,\n    undef,\n  ],\n  c => qr/a${\\q($)}b/msix,\n  d => sub { \"DUMMY\" },\n};\n",
@@ -275,29 +250,9 @@ const SEEDS: &[&str] = &[
 
 #[test]
 fn mutated_records_never_panic() {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let seeds: Vec<&[u8]> = SEEDS.iter().map(|s| s.as_bytes()).collect();
     let alphabet = b"${}[]()\\'\",;=>-+.#\n qr/do my $o bless sub undef DUMMY 0123456789abc\xe9";
-    for round in 0..30_000 {
-        let mut bytes = SEEDS[round % SEEDS.len()].as_bytes().to_vec();
-        for _ in 0..1 + rng.below(4) {
-            let at = rng.below(bytes.len() + 1);
-            match rng.below(5) {
-                0 if at < bytes.len() => {
-                    bytes.remove(at);
-                }
-                1 => bytes.insert(at, alphabet[rng.below(alphabet.len())]),
-                2 if at < bytes.len() => bytes[at] = alphabet[rng.below(alphabet.len())],
-                3 if at < bytes.len() => bytes[at] = rng.next() as u8,
-                _ => {
-                    let from = rng.below(bytes.len());
-                    let len = rng.below(12).min(bytes.len() - from);
-                    let chunk = bytes[from..from + len].to_vec();
-                    bytes.splice(at..at, chunk);
-                }
-            }
-        }
-        check_consistent(&bytes);
-    }
+    for_each_mutation(&seeds, alphabet, 30_000, check_consistent);
 }
 
 const TOKENS: &[&str] = &[

@@ -5,8 +5,9 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 use super::reading::thaw;
-use super::writing::{as_read_back, freeze, sharing};
+use super::writing::{as_read_back, freeze};
 use crate::freezethaw::FreezeThaw;
+use crate::testing::sharing;
 use crate::testing::{assert_truncations_are_syntax_errors, for_each_mutation, on_small_stack};
 use crate::{Error, Serializer, MAX_DEPTH};
 

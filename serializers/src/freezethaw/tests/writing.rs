@@ -1,5 +1,6 @@
 //! What we write, and that reading it back gives the data as Perl would read it.
 
+use crate::testing::sharing;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -56,30 +57,6 @@ pub(super) fn as_read_back(v: &Value) -> Value {
         copy
     }
     go(v, &mut HashMap::new())
-}
-
-/// Which references are the same thing: the first-visit number of every reference met
-/// in a depth-first walk (a repeat is listed again, and not entered).
-pub(super) fn sharing(v: &Value) -> Vec<usize> {
-    fn go(v: &Value, seen: &mut HashMap<usize, usize>, out: &mut Vec<usize>) {
-        let Some(addr) = v.ref_addr() else { return };
-        if let Some(&n) = seen.get(&addr) {
-            out.push(n);
-            return;
-        }
-        let n = seen.len();
-        seen.insert(addr, n);
-        out.push(n);
-        match v.unblessed() {
-            Value::Array(items) => items.iter().for_each(|x| go(x, seen, out)),
-            Value::Hash(hash) => hash.values().for_each(|x| go(x, seen, out)),
-            Value::Scalar(target) => go(target, seen, out),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    go(v, &mut HashMap::new(), &mut out);
-    out
 }
 
 fn regexp(pattern: PerlString, flags: &str) -> Value {
