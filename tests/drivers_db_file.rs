@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -18,20 +17,6 @@ use common::hammer::{run_mixed, Plan};
 use common::typed::{first_difference, without_safe_regexp_class};
 use common::{fixtures, to_typed, LockMode, Oracle};
 use serde_json::{json, Value as Json};
-
-/// Whether this build has serializer `name`. Other work is adding serializers; until
-/// one lands its tests here are skipped, loudly: written to the real stderr, which
-/// the test harness does not capture.
-fn serializer_ready(name: &str) -> bool {
-    let ready = registry::serializer_names().contains(&name);
-    if !ready {
-        let _ = writeln!(
-            std::io::stderr(),
-            "!!! SKIPPING db_file with serializer {name:?}: not in this build's registry yet !!!"
-        );
-    }
-    ready
-}
 
 /// Driver args naming the database by `FileName` alone (the directory comes from it),
 /// as Perl's t/g4_dbfile.t does.
@@ -60,9 +45,6 @@ fn assert_same(got: &Json, want: &Json) {
 // ------------------------------------------------------------------ Test::Default
 
 fn battery(serializer: &str) {
-    if !serializer_ready(serializer) {
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     // t/g4_dbfile.t: FileName => t/sessiondata/cgisess.db; the driver makes the directory.
     let db = tmp.path().join("sessiondata/cgisess.db");
@@ -135,12 +117,9 @@ fn params_typed(serializer: &str) -> serde_json::Map<String, Json> {
         .collect()
 }
 
-/// The serializers both sides write to db_file here (and that this build has).
+/// The serializers both sides write to db_file here.
 fn live_serializers() -> Vec<&'static str> {
-    ["default", "storable", "freezethaw", "yaml"]
-        .into_iter()
-        .filter(|s| serializer_ready(s))
-        .collect()
+    common::PERL_SERIALIZERS.to_vec()
 }
 
 /// Perl's thaw of the record as it lies in the database: what Perl reads, before
@@ -276,9 +255,6 @@ fn perl_and_rust_writers_share_a_db_file_without_losing_sessions() {
     let Some(oracle) = Oracle::get() else { return };
     let tmp = tempfile::tempdir().unwrap();
     for serializer in ["default", "storable"] {
-        if !serializer_ready(serializer) {
-            continue;
-        }
         // The database does not exist yet: the writers also race to create it.
         let db = tmp.path().join(serializer).join("hammer.db");
         let plan = Plan {
@@ -366,9 +342,6 @@ fn fixture_copy(set: &str, dir: &Path) -> PathBuf {
 fn rust_reads_every_record_of_perls_db_file_fixtures_as_perl_does() {
     let tmp = tempfile::tempdir().unwrap();
     for (set, serializer) in FIXTURE_SETS {
-        if !serializer_ready(serializer) {
-            continue;
-        }
         let db = fixture_copy(set, tmp.path());
         let ids = fixtures::ids(set);
         assert!(
@@ -402,9 +375,6 @@ fn perl_loads_rust_rewrites_of_the_fixtures_as_the_originals() {
     let Some(perl) = Oracle::get() else { return };
     let tmp = tempfile::tempdir().unwrap();
     for (set, serializer) in FIXTURE_SETS {
-        if !serializer_ready(serializer) {
-            continue;
-        }
         let original = fixture_copy(set, &tmp.path().join("original"));
         let rewritten = fixture_copy(set, &tmp.path().join("rewritten"));
         let driver = DbFileDriver::from_args(&args(&rewritten)).unwrap();

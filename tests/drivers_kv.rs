@@ -18,21 +18,6 @@ use common::typed::first_difference;
 use common::{to_typed, Oracle};
 use serde_json::{json, Value as Json};
 
-/// The serializers Perl runs Test::Default with on these stores (the g4_* matrix).
-const SERIALIZERS: [&str; 4] = ["default", "storable", "freezethaw", "yaml"];
-
-/// Whether this build has `serializer`; says so loudly when not.
-fn have_serializer(serializer: &str) -> bool {
-    let known = cgi_session::registry::serializer_names().contains(&serializer);
-    if !known {
-        eprintln!(
-            "\n!!! SKIPPED: serializer {serializer:?} is not in this build's registry yet; \
-             this driver × serializer pair is untested !!!\n"
-        );
-    }
-    known
-}
-
 /// A name no other test (or earlier run) uses.
 fn unique(tag: &str) -> String {
     let nanos = SystemTime::now()
@@ -213,7 +198,7 @@ macro_rules! battery_tests {
             #[test]
             fn $name() {
                 let args = $args(stringify!($name));
-                if !have_serializer($serializer) || !store_up(stringify!($driver), &args) {
+                if !store_up(stringify!($driver), &args) {
                     return;
                 }
                 let dsn = format!("driver:{};serializer:{}", stringify!($driver), $serializer);
@@ -256,7 +241,7 @@ mod redis_store {
 
     #[test]
     fn perl_and_rust_share_sessions_both_ways() {
-        for serializer in SERIALIZERS.into_iter().filter(|s| have_serializer(s)) {
+        for serializer in common::PERL_SERIALIZERS {
             let args = args(&format!("share-{serializer}"));
             if !store_up("redis", &args) {
                 return;
@@ -375,7 +360,7 @@ mod memcached_store {
 
     #[test]
     fn perl_and_rust_share_sessions_both_ways() {
-        for serializer in SERIALIZERS.into_iter().filter(|s| have_serializer(s)) {
+        for serializer in common::PERL_SERIALIZERS {
             let args = args(&format!("share-{serializer}"));
             if !store_up("memcached", &args) {
                 return;

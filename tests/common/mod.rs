@@ -14,6 +14,10 @@ pub mod services;
 pub mod typed;
 
 pub use oracle::{LockMode, Oracle};
+
+/// The serializers Perl runs Test::Default with on its stores (the g4_* matrix of
+/// Perl's suite), and yaml's own distribution.
+pub const PERL_SERIALIZERS: [&str; 4] = ["default", "storable", "freezethaw", "yaml"];
 pub use typed::{from_typed, to_typed};
 
 use std::ops::ControlFlow;

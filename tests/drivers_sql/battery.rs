@@ -3,13 +3,14 @@
 //! own tests create.
 
 use crate::common::battery::run_default_battery;
-use crate::store::{have_serializer, Kind, Store, SERIALIZERS};
+use crate::common::PERL_SERIALIZERS;
+use crate::store::{Kind, Store};
 
 /// The battery on `kind` with every serializer, each in its own table, side by side
 /// (each run sleeps three seconds, as Perl's does).
 fn battery_on(kind: Kind) {
     std::thread::scope(|scope| {
-        for serializer in SERIALIZERS.into_iter().filter(|s| have_serializer(s)) {
+        for serializer in PERL_SERIALIZERS {
             scope.spawn(move || {
                 let Some(mut store) = Store::new(kind, &format!("g4_{serializer}")) else {
                     return;

@@ -3,7 +3,7 @@
 
 use crate::common::hammer::{run_mixed, Plan};
 use crate::common::Oracle;
-use crate::store::{have_serializer, Kind, Store};
+use crate::store::{Kind, Store};
 
 fn plan(store: &Store, serializer: &str) -> Plan {
     Plan {
@@ -25,10 +25,7 @@ fn plan(store: &Store, serializer: &str) -> Plan {
 /// ids first, and the mixed writers then update them.
 fn hammer(kind: Kind) {
     let Some(oracle) = Oracle::get() else { return };
-    for serializer in ["default", "storable"]
-        .into_iter()
-        .filter(|s| have_serializer(s))
-    {
+    for serializer in ["default", "storable"] {
         let Some(mut store) = Store::new(kind, &format!("hammer_{serializer}")) else {
             return;
         };

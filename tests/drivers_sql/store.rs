@@ -3,27 +3,10 @@
 //! when the `Store` goes.
 
 use cgi_session::init::{content_of, create_session_table};
-use cgi_session::registry::serializer_names;
 use cgi_session::{Args, Dsn};
 use serde_json::{Map, Value as Json};
 
 use crate::common::services::{available, mysql_url, pg_conninfo};
-
-/// The serializers Perl runs Test::Default with on the SQL stores (the g4_* matrix),
-/// and yaml.
-pub const SERIALIZERS: [&str; 4] = ["default", "storable", "freezethaw", "yaml"];
-
-/// Whether this build has `serializer`; says so loudly when not.
-pub fn have_serializer(serializer: &str) -> bool {
-    let known = serializer_names().contains(&serializer);
-    if !known {
-        eprintln!(
-            "\n!!! SKIPPED: serializer {serializer:?} is not in this build's registry yet; \
-             the SQL driver × serializer pairs with it are untested !!!\n"
-        );
-    }
-    known
-}
 
 /// The three SQL drivers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
