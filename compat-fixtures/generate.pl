@@ -564,6 +564,7 @@ for my $serializer (@SERIALIZERS) {
     write_set($serializer, "file-$serializer", [ @default, @{ $extra{$serializer} || [] } ], {});
 }
 write_db_file($_) for qw(default storable);
+write_sqlite($_) for qw(default storable);
 print "fixtures written under $root\n";
 
 sub write_set {
@@ -621,6 +622,35 @@ sub write_db_file {
         write_expected($serializer, $dir, $fx->{id}, "$dir/record.tmp");
     }
     unlink "$dir/record.tmp", "$db.lck";
+}
+
+# The sqlite driver (spec §5.7): the same sessions as db_file, in the table
+# `sessions` of sqlite/<serializer>/sessions.db, created with the schema Perl's own
+# tests use (TEXT for default, BLOB for storable; Perl binds records as BLOBs
+# either way).
+sub write_sqlite {
+    my ($serializer) = @_;
+    require DBI;
+    my $dir = clean_dir("sqlite/$serializer");
+    my $db  = "$dir/sessions.db";
+    unlink $db;
+    my $type = $serializer eq 'storable' ? 'BLOB NOT NULL' : 'TEXT NULL';
+    my $dbh = DBI->connect("dbi:SQLite:dbname=$db", '', '', { RaiseError => 1, PrintError => 0 });
+    $dbh->do("CREATE TABLE sessions (id CHAR(32) NOT NULL PRIMARY KEY, a_session $type)");
+    my %fx = map { $_->{id} => $_ } @default;
+    for my $fx (@fx{qw(fx_basic fx_nested fx_strings fx_unicode fx_numbers fx_empty fx_objects fx_expire_list)}) {
+        local $NOW = FUTURE;
+        local $ENV{REMOTE_ADDR} = $fx->{remote_addr} if $fx->{remote_addr};
+        my $s = CGI::Session->new("driver:sqlite;serializer:$serializer;id:static", $fx->{id}, { Handle => $dbh })
+          or die CGI::Session->errstr;
+        $fx->{build}->($s);
+        $s->flush or die "flush: " . $s->errstr;
+        my ($record) = $dbh->selectrow_array('SELECT a_session FROM sessions WHERE id = ?', undef, $fx->{id});
+        write_file("$dir/record.tmp", $record);
+        write_expected($serializer, $dir, $fx->{id}, "$dir/record.tmp");
+    }
+    $dbh->disconnect;
+    unlink "$dir/record.tmp";
 }
 
 # The incr generator with IDInit 1000 and IDIncr 2: ids 1002, 1004, 1006, and an

@@ -11,10 +11,10 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use cgi_session::{registry, Args, Config, LoadOptions, Value};
+use cgi_session::{Args, Config, LoadOptions, Value};
 use cgi_session_drivers::{DbFileDriver, Driver};
 use common::hammer::{run_mixed, Plan};
-use common::typed::{first_difference, without_safe_regexp_class};
+use common::typed::first_difference;
 use common::{fixtures, to_typed, LockMode, Oracle};
 use serde_json::{json, Value as Json};
 
@@ -343,28 +343,8 @@ fn rust_reads_every_record_of_perls_db_file_fixtures_as_perl_does() {
     let tmp = tempfile::tempdir().unwrap();
     for (set, serializer) in FIXTURE_SETS {
         let db = fixture_copy(set, tmp.path());
-        let ids = fixtures::ids(set);
-        assert!(
-            ids.len() >= 9,
-            "{set}: run `perl compat-fixtures/generate.pl`"
-        );
-        assert_eq!(
-            stored_ids(&db),
-            ids,
-            "{set}: the database holds the expected ids"
-        );
         let driver = DbFileDriver::from_args(&args(&db)).unwrap();
-        let codec = registry::serializer(serializer, serializer).unwrap();
-        for id in &ids {
-            let bytes = driver.retrieve(id).unwrap().unwrap();
-            let value = codec
-                .thaw(&bytes)
-                .unwrap_or_else(|e| panic!("{set}/{id}: {e}"));
-            let want = without_safe_regexp_class(&fixtures::expected(set, id));
-            if let Some(diff) = first_difference(&to_typed(&value), &want) {
-                panic!("{set}/{id}: {diff}");
-            }
-        }
+        fixtures::assert_store_holds_set(&driver, set, serializer);
     }
 }
 
@@ -378,18 +358,14 @@ fn perl_loads_rust_rewrites_of_the_fixtures_as_the_originals() {
         let original = fixture_copy(set, &tmp.path().join("original"));
         let rewritten = fixture_copy(set, &tmp.path().join("rewritten"));
         let driver = DbFileDriver::from_args(&args(&rewritten)).unwrap();
-        let codec = registry::serializer(serializer, serializer).unwrap();
-        let dsn = dsn(serializer);
-        for id in fixtures::ids(set) {
-            let value = codec.thaw(&driver.retrieve(&id).unwrap().unwrap()).unwrap();
-            driver.store(&id, &codec.freeze(&value).unwrap()).unwrap();
-            let want = perl.load(&dsn, &args_json(&original), &id, true).unwrap();
-            let got = perl.load(&dsn, &args_json(&rewritten), &id, true).unwrap();
-            assert!(!got.is_empty, "{set}/{id}: Perl found nothing");
-            assert_same(
-                &without_safe_regexp_class(&got.data),
-                &without_safe_regexp_class(&want.data),
-            );
-        }
+        fixtures::assert_perl_loads_rewrites(
+            &perl,
+            &dsn(serializer),
+            set,
+            serializer,
+            &driver,
+            &args_json(&rewritten),
+            &args_json(&original),
+        );
     }
 }

@@ -15,6 +15,7 @@ mod common;
 mod battery;
 mod concurrency;
 mod errors;
+mod fixtures;
 mod init;
 mod live;
 mod store;
