@@ -8,6 +8,7 @@ packages=(
   libcgi-pm-perl libjson-perl
   libredis-perl libcache-memcached-perl libcgi-session-driver-memcached-perl
   memcached
+  libdb5.3   # the runtime libdb-5.3.so the db_file driver links (Perl's DB_File uses it too)
 )
 # memcached (Debian's package) for the memcached driver's tests; it keeps nothing on disk.
 start_memcached() {
@@ -16,7 +17,8 @@ start_memcached() {
   fi
 }
 if perl -MCGI::Session -MCGI -MFreezeThaw -MYAML::Syck -MJSON -MRedis -MCache::Memcached \
-     -MCGI::Session::Driver::memcached -e 1 2>/dev/null && command -v memcached >/dev/null; then
+     -MCGI::Session::Driver::memcached -MDB_File -e 1 2>/dev/null \
+   && command -v memcached >/dev/null && ldconfig -p | grep -q 'libdb-5.3.so '; then
   start_memcached
   exit 0
 fi
