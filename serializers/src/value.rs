@@ -81,6 +81,17 @@ pub struct Regexp {
     pub flags: String,
 }
 
+impl Regexp {
+    /// Whether pattern source holds Perl code, `(?{...})`, `(??{...})` or `(*{...})`:
+    /// a literal `qr//` would run it, and a regexp compiled at run time dies on it
+    /// ("Eval-group not allowed"). Readers and writers refuse such patterns.
+    pub fn pattern_runs_code(pattern: &[u8]) -> bool {
+        [&b"(?{"[..], b"(??{", b"(*{"]
+            .iter()
+            .any(|code| pattern.windows(code.len()).any(|w| w == *code))
+    }
+}
+
 impl Value {
     /// A byte string (UTF-8 flag off).
     pub fn bytes(bytes: impl Into<Vec<u8>>) -> Value {

@@ -310,14 +310,6 @@ pub(super) fn index(i: In) -> PResult<usize> {
     }
 }
 
-/// Whether a regexp pattern holds Perl code, which a literal `qr//` would run:
-/// `(?{...})`, `(??{...})` or `(*{...})`.
-pub(super) fn runs_code(pattern: &[u8]) -> bool {
-    [&b"(?{"[..], b"(??{", b"(*{"]
-        .iter()
-        .any(|code| pattern.windows(code.len()).any(|w| w == *code))
-}
-
 /// `qr/PATTERN/FLAGS` as Data::Dumper writes it: `\/` is a slash, `${\q($)}` a
 /// dollar; every other escape stays as the regexp engine sees it.
 pub(super) fn regexp(i: In) -> PResult<Regexp> {
@@ -365,7 +357,7 @@ pub(super) fn regexp(i: In) -> PResult<Regexp> {
             }
         }
     }
-    if runs_code(&pattern) {
+    if Regexp::pattern_runs_code(&pattern) {
         return refuse(i, "code in a regexp (`(?{...})`) is not read");
     }
     let (flags, rest) = rest.split_at(run_len(rest, is_word));

@@ -13,7 +13,6 @@
 use std::collections::{btree_map, HashMap};
 use std::sync::Arc;
 
-use super::lexer::runs_code;
 use super::strings::{push_hex_escape, write_single_quoted, write_string};
 use super::FORMAT;
 use crate::number::{decimal_digits, push_float};
@@ -366,7 +365,7 @@ fn write_regexp(out: &mut Vec<u8>, regexp: &Regexp) -> Result<(), Error> {
         )));
     }
     let bytes = regexp.pattern.as_bytes();
-    if runs_code(bytes) {
+    if Regexp::pattern_runs_code(bytes) {
         return Err(unsupported(
             "a regexp with code in it (`(?{...})`) is not written".to_string(),
         ));

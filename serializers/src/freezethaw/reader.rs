@@ -19,10 +19,9 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::cursor::Cursor;
-use super::text::holds_code;
 use super::{syntax, unsupported};
 use crate::value::MAX_DEPTH;
-use crate::Error;
+use crate::{Error, Regexp};
 
 /// A node's index in [`Parsed::nodes`].
 pub(super) type NodeId = usize;
@@ -478,7 +477,7 @@ impl Parser<'_> {
     /// `LEN|PATTERN` after `/`.
     fn regexp_body(&mut self, at: usize) -> Result<Range<usize>, Error> {
         let pattern = self.cur.counted("a regexp")?;
-        if holds_code(&self.cur.src[pattern.clone()]) {
+        if Regexp::pattern_runs_code(&self.cur.src[pattern.clone()]) {
             return Err(unsupported(format!(
                 "the regexp at byte {at} holds code (`(?{{...}})`): Perl's thaw refuses to \
                  compile it too"

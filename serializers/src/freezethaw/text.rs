@@ -54,14 +54,6 @@ pub(super) fn class_name(class: &PerlString) -> Result<Cow<'_, [u8]>, Error> {
     Ok(bytes)
 }
 
-/// Whether a pattern holds Perl code, `(?{...})`, `(??{...})` or `(*{...})`: Perl's
-/// thaw compiles every regexp at run time and dies on those ("Eval-group not allowed").
-pub(super) fn holds_code(pattern: &[u8]) -> bool {
-    [&b"(?{"[..], b"(??{", b"(*{"]
-        .iter()
-        .any(|code| pattern.windows(code.len()).any(|w| w == *code))
-}
-
 /// A regexp as Perl stringifies it (`"$qr"`, what FreezeThaw stores):
 /// `(?^` + charset + `p` + `msixxn` flags + `:` + pattern + `)`, in the order of
 /// `set_regex_pv` in Perl's regcomp.c, with no `^` when all six of `msixxn` and a
@@ -72,7 +64,7 @@ pub(super) fn holds_code(pattern: &[u8]) -> bool {
 /// more `(?^:...)` on every round trip, and compiles both to the same regexp.
 pub(super) fn regexp(r: &Regexp) -> Result<Vec<u8>, Error> {
     let pattern = latin1(&r.pattern, "the regexp pattern")?;
-    if holds_code(&pattern) {
+    if Regexp::pattern_runs_code(&pattern) {
         return Err(unsupported(format!(
             "the regexp {r:?} holds code (`(?{{...}})`), which Perl's thaw refuses to compile"
         )));
