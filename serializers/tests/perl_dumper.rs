@@ -15,11 +15,15 @@
 
 use std::sync::Arc;
 
-use cgi_session_serializers::{Dumper, Error, PerlString, Regexp, Serializer, Value};
+use cgi_session_serializers::{Dumper, Error, PerlString, Serializer, Value};
 use cgi_session_test_support::{oracle_has, perl, perl_cases, run_framed};
 
 /// Perl helpers shared by every script: `canon` dumps as CGI::Session does, with sorted
 /// keys; `emit` frames one output as `LENGTH\nBYTES`.
+#[path = "support/mod.rs"]
+mod support;
+use support::*;
+
 const PRELUDE: &str = r#"
 use strict;
 use warnings;
@@ -69,32 +73,6 @@ sub perl_thaw {
     return $err ? "ERROR: $err" : canon($v);
 }
 "#;
-
-/// One piece of data, as a Perl expression and as a [`Value`].
-struct Case {
-    name: &'static str,
-    perl: &'static str,
-    value: Value,
-}
-
-fn bytes(b: &[u8]) -> Value {
-    Value::bytes(b.to_vec())
-}
-
-fn utf8_flagged(text: &str) -> Value {
-    Value::Str(PerlString::from_utf8_internal(text.as_bytes().to_vec()).unwrap())
-}
-
-fn regexp(pattern: PerlString, flags: &str) -> Value {
-    Value::Regexp(Arc::new(Regexp {
-        pattern,
-        flags: flags.to_string(),
-    }))
-}
-
-fn hash(pairs: Vec<(&str, Value)>) -> Value {
-    Value::hash(pairs)
-}
 
 fn cases() -> Vec<Case> {
     let mut cases = vec![
@@ -338,10 +316,6 @@ fn oracle_available() -> bool {
 /// Runs a Perl script (after [`PRELUDE`]) with `input` framed on stdin; gives its framed outputs.
 fn run_perl(script: &str, input: &[Vec<u8>]) -> Vec<Vec<u8>> {
     run_framed(&mut perl(&format!("{PRELUDE}\n{script}")), input)
-}
-
-fn show(bytes: &[u8]) -> String {
-    bytes.escape_ascii().to_string()
 }
 
 #[test]

@@ -15,12 +15,16 @@
 
 use std::sync::Arc;
 
-use cgi_session_serializers::{Dumper, FreezeThaw, PerlString, Regexp, Serializer, Value};
+use cgi_session_serializers::{Dumper, FreezeThaw, PerlString, Serializer, Value};
 use cgi_session_test_support::{oracle_has, perl, perl_cases, run_framed};
 
 /// Perl helpers shared by every script: `canon` dumps as CGI::Session's default
 /// serializer does, with sorted keys; `emit` frames one output as `LENGTH\nBYTES`,
 /// printed to a raw handle as Perl's file driver prints a record.
+#[path = "support/mod.rs"]
+mod support;
+use support::*;
+
 const PRELUDE: &str = r#"
 use strict;
 use warnings;
@@ -61,36 +65,6 @@ sub perl_thaw {
     return $@ ? "ERROR: $@" : canon($v);
 }
 "#;
-
-/// One piece of data, as a Perl expression and as a [`Value`].
-struct Case {
-    name: &'static str,
-    perl: &'static str,
-    value: Value,
-}
-
-fn bytes(b: &[u8]) -> Value {
-    Value::bytes(b.to_vec())
-}
-
-fn upgraded(text: &str) -> Value {
-    Value::Str(PerlString::from_utf8_internal(text.as_bytes().to_vec()).unwrap())
-}
-
-fn regexp(pattern: PerlString, flags: &str) -> Value {
-    Value::Regexp(Arc::new(Regexp {
-        pattern,
-        flags: flags.to_string(),
-    }))
-}
-
-fn hash(pairs: Vec<(&str, Value)>) -> Value {
-    Value::hash(pairs)
-}
-
-fn empty_array() -> Value {
-    Value::array(Vec::<Value>::new())
-}
 
 fn cases() -> Vec<Case> {
     let mut cases = vec![
@@ -149,9 +123,9 @@ fn cases() -> Vec<Case> {
             perl: r#"[map { my $s = $_; utf8::upgrade($s); $s } "caf\xe9", "abc", "\xff|\x80", '']"#,
             value: Value::array([
                 "caf\u{e9}".into(),
-                upgraded("abc"),
+                utf8_flagged("abc"),
                 "\u{ff}|\u{80}".into(),
-                upgraded(""),
+                utf8_flagged(""),
             ]),
         },
         Case {
@@ -354,10 +328,6 @@ fn oracle_available() -> bool {
 /// Runs a Perl script (after [`PRELUDE`]) with `input` framed on stdin; gives its framed outputs.
 fn run_perl(script: &str, input: &[Vec<u8>]) -> Vec<Vec<u8>> {
     run_framed(&mut perl(&format!("{PRELUDE}\n{script}")), input)
-}
-
-fn show(bytes: &[u8]) -> String {
-    bytes.escape_ascii().to_string()
 }
 
 /// Our reading of a record, written as Data::Dumper text for comparison with Perl's.

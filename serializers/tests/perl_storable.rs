@@ -21,6 +21,10 @@ use cgi_session_serializers::{Error, Object, PerlString, Regexp, Serializer, Sto
 use cgi_session_test_support::{oracle_has, perl, perl_cases, run_framed};
 
 /// Perl helpers shared by every script: `emit` frames one output as `LENGTH\nBYTES`.
+#[path = "support/mod.rs"]
+mod support;
+use support::*;
+
 const PRELUDE: &str = r#"
 use strict;
 use warnings;
@@ -50,28 +54,6 @@ sub upgraded { my ($s) = @_; utf8::upgrade($s); return $s }
     use overload '""' => sub { "OV:" . $_[0]{v} }, fallback => 1;
 }
 "#;
-
-/// One piece of data, as a Perl expression and as a [`Value`].
-struct Case {
-    name: &'static str,
-    perl: &'static str,
-    value: Value,
-}
-
-fn utf8(text: &str) -> Value {
-    Value::Str(PerlString::from_utf8_internal(text.as_bytes().to_vec()).unwrap())
-}
-
-fn regexp(pattern: &str, flags: &str) -> Value {
-    Value::Regexp(Arc::new(Regexp {
-        pattern: PerlString::from_bytes(pattern.as_bytes()),
-        flags: flags.to_string(),
-    }))
-}
-
-fn empty_hash() -> Value {
-    Value::hash(Vec::<(&str, Value)>::new())
-}
 
 fn cases() -> Vec<Case> {
     let shared_array = Value::array([1, 2]);
@@ -167,12 +149,12 @@ fn cases() -> Vec<Case> {
             name: "character strings",
             perl: "[\"\\x{263a}\", \"caf\\x{e9} \\x{263a}\", \"\\x{263a}\" x 100, upgraded(\"caf\\xe9\"), upgraded('plain'), \"\\x{1f600}\"]",
             value: Value::array([
-                utf8("\u{263a}"),
-                utf8("caf\u{e9} \u{263a}"),
-                utf8(&"\u{263a}".repeat(100)),
-                utf8("caf\u{e9}"),
-                utf8("plain"),
-                utf8("\u{1f600}"),
+                utf8_flagged("\u{263a}"),
+                utf8_flagged("caf\u{e9} \u{263a}"),
+                utf8_flagged(&"\u{263a}".repeat(100)),
+                utf8_flagged("caf\u{e9}"),
+                utf8_flagged("plain"),
+                utf8_flagged("\u{1f600}"),
             ]),
         },
         Case {
@@ -257,7 +239,7 @@ fn cases() -> Vec<Case> {
                 regexp("x", "msx"),
                 Value::blessed("My::Re", regexp("y", "")),
                 regexp("\\x{263a}", "u"),
-                regexp(&"a".repeat(300), ""),
+                regexp("a".repeat(300).as_str(), ""),
             ]),
         },
         Case {
@@ -296,10 +278,6 @@ fn oracle_available() -> bool {
 /// Runs a Perl script (after [`PRELUDE`]) with `input` framed on stdin; gives its framed outputs.
 fn run_perl(script: &str, input: &[Vec<u8>]) -> Vec<Vec<u8>> {
     run_framed(&mut perl(&format!("{PRELUDE}\n{script}")), input)
-}
-
-fn show(bytes: &[u8]) -> String {
-    bytes.escape_ascii().to_string()
 }
 
 /// `v` as Perl stores it: an integral float below 2⁵³ is an integer.
