@@ -28,7 +28,8 @@
 //! * [`Dsn`] parses DSN strings as Perl does; [`Config`] resolves one into a driver,
 //!   a serializer and an id generator (crates `cgi-session-drivers`,
 //!   `cgi-session-serializers`, `cgi-session-idgen`).
-//! * [`Session`] holds the semantics; [`Config::find`] walks a store.
+//! * [`Session`] holds the semantics; [`Config::find`] walks a store, and
+//!   [`Config::purge`] is its cron job (module [`purge`]).
 //! * [`cgi`] reads the claimed id from a request and prints cookies and headers as CGI.pm.
 //! * `init` (with a SQL driver feature) creates the table a SQL store keeps sessions in.
 #![forbid(unsafe_code)]
@@ -42,6 +43,7 @@ mod expiry;
 mod find;
 #[cfg(any(feature = "sqlite", feature = "postgresql", feature = "mysql"))]
 pub mod init;
+pub mod purge;
 pub mod registry;
 mod session;
 
@@ -56,4 +58,5 @@ pub use dsn::{Dsn, DEFAULT_DRIVER, DEFAULT_ID, DEFAULT_SERIALIZER};
 pub use error::{Error, Result};
 pub use expiry::str2seconds;
 pub use find::{FindError, FindSummary};
+pub use purge::{PurgeEvent, PurgeOptions, PurgeSummary};
 pub use session::{keys, Session, Status};

@@ -176,57 +176,18 @@ impl Session {
             return Ok(session);
         };
         // step 8: the stored _SESSION_ID, not the claimed id, becomes the id.
-        let thawed = session
-            .config
-            .serializer()
-            .thaw(&bytes)
-            .map_err(|source| Error::Thaw {
-                id: claimed.to_string(),
-                source,
-            })?;
-        session.data = match thawed {
-            Value::Hash(h) if h.get(&key(keys::ID)).is_some_and(|v| !v.is_undef()) => {
-                std::sync::Arc::unwrap_or_clone(h)
+        session.data = thaw_record(&session.config, claimed, &bytes)?;
+        // steps 9 and 10.
+        let now = session.config.now();
+        match fate(&session.data, now) {
+            Fate::Expired => {
+                session.status.set(Status::EXPIRED);
+                session.status.set(Status::DELETED);
+                session.flush()?;
+                return Ok(session);
             }
-            other => {
-                return Err(Error::InvalidData {
-                    id: claimed.to_string(),
-                    message: format!(
-                        "expected a hash with a defined _SESSION_ID, found {}",
-                        describe(&other)
-                    ),
-                })
-            }
-        };
-        let now = session.config.now() as f64;
-        let atime = session.stored_seconds(keys::ATIME);
-        // step 9: whole-session expiry removes the record now.
-        let etime = session
-            .data
-            .get(&key(keys::ETIME))
-            .cloned()
-            .unwrap_or_default();
-        if etime.is_true() && atime + expiry::seconds(&etime) <= now {
-            session.status.set(Status::EXPIRED);
-            session.status.set(Status::DELETED);
-            session.flush()?;
-            return Ok(session);
-        }
-        // step 10: expired parameters are cleared; their list entries stay.
-        if let Some(list) = session.data.get(&key(keys::EXPIRE_LIST)).cloned() {
-            if list.is_true() {
-                let expired: Vec<PerlString> = list
-                    .unblessed()
-                    .as_hash()
-                    .into_iter()
-                    .flatten()
-                    .filter(|(_, secs)| atime + expiry::seconds(secs) <= now)
-                    .map(|(name, _)| name.clone())
-                    .collect();
-                if !expired.is_empty() {
-                    session.clear_names(expired);
-                }
-            }
+            Fate::Clear(expired) => session.clear_names(expired),
+            Fate::Live => {}
         }
         // step 11.
         if !opts.read_only {
@@ -235,9 +196,7 @@ impl Session {
                 session.flush()?;
                 return Ok(session);
             }
-            session
-                .data
-                .insert(key(keys::ATIME), Value::Int(now as i64));
+            session.data.insert(key(keys::ATIME), Value::Int(now));
             session.status.set(Status::MODIFIED);
         }
         Ok(session)
@@ -271,20 +230,9 @@ impl Session {
         self.create_if_empty()
     }
 
-    /// The numeric value of a reserved time key, as Perl numifies it (missing is 0).
-    fn stored_seconds(&self, name: &str) -> f64 {
-        self.data
-            .get(&key(name))
-            .and_then(Value::to_number)
-            .map_or(0.0, |n| n.as_f64())
-    }
-
     /// The session id, or `None` for an empty session.
     pub fn id(&self) -> Option<String> {
-        match self.data.get(&key(keys::ID))? {
-            Value::Undef => None,
-            v => v.to_perl_string().map(|s| s.to_text().into_owned()),
-        }
+        stored_id(&self.data)
     }
 
     /// The id the client asked for, whether or not it was found.
@@ -404,9 +352,7 @@ impl Session {
     }
 
     fn clear_names(&mut self, names: Vec<PerlString>) {
-        for name in names.iter().filter(|n| !keys::is_private(n)) {
-            self.data.remove(name);
-        }
+        clear_params(&mut self.data, &names);
         self.status.set(Status::MODIFIED);
     }
 
@@ -419,12 +365,7 @@ impl Session {
     /// How long until the session expires if nobody touches it: `ATIME + ETIME - now`,
     /// at least one second; `None` without an expiry. Drivers with a native TTL get it.
     fn expires_in(&self) -> Option<std::time::Duration> {
-        let etime = self.etime()?.to_number().map_or(0, |n| n.as_i64());
-        if etime <= 0 {
-            return None;
-        }
-        let left = self.atime().unwrap_or(0) + etime - self.config.now();
-        Some(std::time::Duration::from_secs(left.max(1) as u64))
+        expires_in(&self.data, self.config.now())
     }
 
     /// The per-parameter timeouts (`_SESSION_EXPIRE_LIST`).
@@ -536,6 +477,107 @@ impl Session {
                 .iter()
                 .any(|s| self.status.contains(*s))
     }
+}
+
+/// Thaws a stored record into a session's data: a hash with a defined `_SESSION_ID`
+/// (spec §2.3 step 8), or the error naming `id`, the id it was stored under.
+pub(crate) fn thaw_record(config: &Config, id: &str, bytes: &[u8]) -> Result<Hash> {
+    let thawed = config
+        .serializer()
+        .thaw(bytes)
+        .map_err(|source| Error::Thaw {
+            id: id.to_string(),
+            source,
+        })?;
+    match thawed {
+        Value::Hash(h) if h.get(&key(keys::ID)).is_some_and(|v| !v.is_undef()) => {
+            Ok(std::sync::Arc::unwrap_or_clone(h))
+        }
+        other => Err(Error::InvalidData {
+            id: id.to_string(),
+            message: format!(
+                "expected a hash with a defined _SESSION_ID, found {}",
+                describe(&other)
+            ),
+        }),
+    }
+}
+
+/// The id a record's data holds (`_SESSION_ID` as text), `None` when undef.
+pub(crate) fn stored_id(data: &Hash) -> Option<String> {
+    match data.get(&key(keys::ID))? {
+        Value::Undef => None,
+        v => v.to_perl_string().map(|s| s.to_text().into_owned()),
+    }
+}
+
+/// What any load does to a stored session at `now`, before the ATIME refresh of a
+/// read-write load (spec §2.3 steps 9–10): the whole session expired, some
+/// parameters expired, or neither. The one place these rules live, for
+/// [`Session`] loads and for purges that decide without building a session.
+pub(crate) enum Fate {
+    /// `_SESSION_ETIME` is true and `ATIME + ETIME <= now`: the record goes.
+    Expired,
+    /// These parameters' `ATIME + seconds <= now` (their list entries stay).
+    Clear(Vec<PerlString>),
+    /// Nothing expired.
+    Live,
+}
+
+/// See [`Fate`]. Times compare as Perl numifies them (a missing ATIME is 0).
+pub(crate) fn fate(data: &Hash, now: i64) -> Fate {
+    let now = now as f64;
+    let atime = stored_seconds(data, keys::ATIME);
+    if let Some(etime) = data.get(&key(keys::ETIME)) {
+        if etime.is_true() && atime + expiry::seconds(etime) <= now {
+            return Fate::Expired;
+        }
+    }
+    let Some(list) = data.get(&key(keys::EXPIRE_LIST)).filter(|l| l.is_true()) else {
+        return Fate::Live;
+    };
+    let expired: Vec<PerlString> = list
+        .unblessed()
+        .as_hash()
+        .into_iter()
+        .flatten()
+        .filter(|(_, secs)| atime + expiry::seconds(secs) <= now)
+        .map(|(name, _)| name.clone())
+        .collect();
+    if expired.is_empty() {
+        Fate::Live
+    } else {
+        Fate::Clear(expired)
+    }
+}
+
+/// Removes expired parameters from a record's data as Perl's `clear()` does (never a
+/// `_SESSION_*` key); how many were there.
+pub(crate) fn clear_params(data: &mut Hash, names: &[PerlString]) -> usize {
+    names
+        .iter()
+        .filter(|n| !keys::is_private(n))
+        .filter(|n| data.remove(*n).is_some())
+        .count()
+}
+
+/// How long until the session expires if nobody touches it: `ATIME + ETIME - now`,
+/// at least one second; `None` without an expiry. Drivers with a native TTL get it.
+pub(crate) fn expires_in(data: &Hash, now: i64) -> Option<std::time::Duration> {
+    let etime = data.get(&key(keys::ETIME))?;
+    let etime = etime.to_number().map_or(0, |n| n.as_i64());
+    if etime <= 0 {
+        return None;
+    }
+    let left = stored_seconds(data, keys::ATIME) as i64 + etime - now;
+    Some(std::time::Duration::from_secs(left.max(1) as u64))
+}
+
+/// The numeric value of a reserved time key, as Perl numifies it (missing is 0).
+fn stored_seconds(data: &Hash, name: &str) -> f64 {
+    data.get(&key(name))
+        .and_then(Value::to_number)
+        .map_or(0.0, |n| n.as_f64())
 }
 
 fn describe(v: &Value) -> String {

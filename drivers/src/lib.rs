@@ -66,6 +66,7 @@ pub mod memcached;
 pub mod memory;
 #[cfg(feature = "redis")]
 pub mod redis;
+pub mod sweep;
 
 #[cfg(feature = "db_file")]
 pub use db_file::DbFileDriver;
@@ -81,6 +82,7 @@ pub use memcached::MemcachedDriver;
 pub use memory::MemoryDriver;
 #[cfg(feature = "redis")]
 pub use redis::RedisDriver;
+pub use sweep::{Swept, Verdict};
 
 /// Driver arguments by Perl's option names (`Directory`, `UMask`, `NoFlock`, `DataSource`, ...).
 /// Values are text; numeric options accept Perl's spellings (see [`args`]).
@@ -204,4 +206,21 @@ pub trait Driver: Send + Sync {
     /// while it runs. `Err` means the listing itself failed (e.g. the directory
     /// cannot be opened); what the callback does with each id is its own business.
     fn traverse(&self, visit: &mut dyn FnMut(&str) -> ControlFlow<()>) -> Result<(), Error>;
+
+    /// Reads the record for `id` once, asks `decide` what to do with it, and does it
+    /// (see [`sweep`]): the step of a purge. `buf` is scratch space the caller reuses
+    /// across calls so that a driver can read without allocating.
+    ///
+    /// The default is Perl's `find()` order through the contract methods: `retrieve`,
+    /// then `remove` or `store_expiring`. A driver that overrides it must keep those
+    /// semantics and may only narrow races (e.g. remove a record only if it is unchanged).
+    fn sweep_one(
+        &self,
+        id: &str,
+        buf: &mut Vec<u8>,
+        decide: &mut dyn FnMut(&[u8]) -> Verdict,
+    ) -> Result<Swept, Error> {
+        let _ = buf;
+        sweep::through_contract(self, id, decide)
+    }
 }

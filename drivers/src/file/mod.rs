@@ -40,13 +40,13 @@
 //!   Perl, there is no `fsync`.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::ops::ControlFlow;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::args;
-use crate::{found, Args, Driver, Error};
+use crate::{found, Args, Driver, Error, Swept, Verdict};
 
 mod template;
 mod tmpdir;
@@ -227,18 +227,14 @@ impl Driver for FileDriver {
             return Ok(None);
         }
         // Step 3.
-        let mut file = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&path)
-            .map_err(io_error("retrieve", "couldn't open", &path))?;
+        let mut file =
+            open_nofollow(&path).map_err(io_error("retrieve", "couldn't open", &path))?;
         // Step 4.
         self.lock(&file, false)
             .map_err(io_error("retrieve", "couldn't lock", &path))?;
         // Step 5; closing the file (drop) releases the lock.
         let mut data = Vec::new();
-        file.read_to_end(&mut data)
-            .map_err(io_error("retrieve", "couldn't read", &path))?;
+        read_whole(&mut file, &mut data).map_err(io_error("retrieve", "couldn't read", &path))?;
         Ok(found(Some(data)))
     }
 
@@ -290,6 +286,60 @@ impl Driver for FileDriver {
         }
     }
 
+    /// A purge step in the fewest system calls: `open(O_NOFOLLOW)`, `LOCK_SH`, read
+    /// into `buf`, decide. A removal converts the lock to `LOCK_EX`, re-reads, and
+    /// unlinks only if the record is unchanged ([`Swept::Changed`] otherwise); a
+    /// rewrite closes the file and stores as [`Driver::store`] does. Perl's `-e`/`-l`
+    /// checks are skipped unless the open meets a symlink (`ELOOP`), which then takes
+    /// [`Driver::retrieve`]'s path: a symlink in place of a session file is removed,
+    /// as Perl's `find()` removes it.
+    fn sweep_one(
+        &self,
+        id: &str,
+        buf: &mut Vec<u8>,
+        decide: &mut dyn FnMut(&[u8]) -> Verdict,
+    ) -> Result<Swept, Error> {
+        let Ok(path) = self.checked_path("sweep", id) else {
+            return Ok(Swept::Missing);
+        };
+        let mut file = match open_nofollow(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Swept::Missing),
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return crate::sweep::through_contract(self, id, decide)
+            }
+            Err(e) => return Err(io_error("sweep", "couldn't open", &path)(e)),
+        };
+        self.lock(&file, false)
+            .map_err(io_error("sweep", "couldn't lock", &path))?;
+        read_whole(&mut file, buf).map_err(io_error("sweep", "couldn't read", &path))?;
+        if buf.is_empty() || buf == b"0" {
+            return Ok(Swept::Missing);
+        }
+        match decide(buf) {
+            Verdict::Keep => Ok(Swept::Kept),
+            Verdict::Remove => {
+                self.lock(&file, true)
+                    .map_err(io_error("sweep", "couldn't lock", &path))?;
+                let mut now = Vec::with_capacity(buf.len());
+                file.seek(io::SeekFrom::Start(0))
+                    .and_then(|_| read_whole(&mut file, &mut now))
+                    .map_err(io_error("sweep", "couldn't re-read", &path))?;
+                if now != *buf {
+                    return Ok(Swept::Changed);
+                }
+                self.remove(id)?;
+                Ok(Swept::Removed)
+            }
+            Verdict::Replace { data, expires_in } => {
+                // Our shared lock would block the exclusive lock of the store.
+                drop(file);
+                self.store_expiring(id, &data, expires_in)?;
+                Ok(Swept::Replaced)
+            }
+        }
+    }
+
     /// Lists `Directory` in `readdir` order and visits every non-directory entry whose
     /// name matches the `FileName` template (spec §5.2 traverse). Entries that cannot be
     /// `stat`ed are skipped rather than aborting the walk as Perl does.
@@ -303,11 +353,16 @@ impl Driver for FileDriver {
             let Some(id) = name.to_str().and_then(|n| self.file_name.id_in(n)) else {
                 continue;
             };
-            // Perl stats before matching the name; the set of visited ids is the same,
-            // and matching first spares a stat of every unrelated file.
-            match fs::metadata(entry.path()) {
-                Ok(meta) if !meta.is_dir() => {}
-                _ => continue,
+            // Perl stats every entry and skips directories (`-d`, following links).
+            // The entry's type from readdir spares that stat, except for a symlink,
+            // whose target decides; matching the name first spares unrelated files.
+            let is_dir = match entry.file_type() {
+                Ok(kind) if kind.is_symlink() => fs::metadata(entry.path()).map(|m| m.is_dir()),
+                Ok(kind) => Ok(kind.is_dir()),
+                Err(e) => Err(e),
+            };
+            if is_dir.unwrap_or(true) {
+                continue;
             }
             if visit(id).is_break() {
                 break;
@@ -331,6 +386,23 @@ pub(crate) fn lock_file(file: &File, exclusive: bool) -> io::Result<()> {
             other => return other,
         }
     }
+}
+
+/// `open(path, O_RDONLY|O_NOFOLLOW)`: a symlink fails with `ELOOP`.
+fn open_nofollow(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+}
+
+/// Reads from the file position to the end into `buf` (cleared first), in as few
+/// `read` calls as the size allows: `read_to_end` on a `File` would first `fstat`
+/// and `lseek` to size the buffer, two system calls more than a session needs.
+fn read_whole(file: &mut File, buf: &mut Vec<u8>) -> io::Result<()> {
+    buf.clear();
+    buf.reserve(8192);
+    Read::take(file, u64::MAX).read_to_end(buf).map(drop)
 }
 
 /// Perl's `-l`: lstat succeeds and says symlink.

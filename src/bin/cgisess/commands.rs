@@ -10,7 +10,7 @@ use cgi_session::{
     json, keys, registry, Args, Config, Dsn, LoadOptions, Serializer, Session, Value,
 };
 
-use crate::{Cli, Command, Format};
+use crate::{Cli, Command};
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
@@ -57,23 +57,7 @@ pub fn run(cli: Cli) -> Result<()> {
             session.flush()?;
             writeln!(out, "{}", session.id().unwrap_or_default())?;
         }
-        Command::Show { id, format } => {
-            let data = config
-                .peek(&id)?
-                .with_context(|| format!("no session {id:?} in the store"))?;
-            match format {
-                Format::Json => writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&json::to_json(&data)?)?
-                )?,
-                Format::Dumper => {
-                    let text = cgi_session::serializers::Dumper.freeze(&data)?;
-                    out.write_all(&text)?;
-                    writeln!(out)?;
-                }
-            }
-        }
+        Command::Show { id, format } => show(&config, &id, &format, &mut out)?,
         Command::Set {
             id,
             pairs,
@@ -89,6 +73,21 @@ pub fn run(cli: Cli) -> Result<()> {
             session.flush()?;
         }
         Command::List { json } => list(&config, json, &mut out)?,
+        Command::Purge {
+            dry_run,
+            json,
+            progress,
+            no_progress,
+            jobs,
+        } => {
+            let options = crate::purge::Options {
+                dry_run,
+                json,
+                progress: crate::purge::Progress::from_flags(progress, no_progress),
+                jobs,
+            };
+            crate::purge::run(&config, options, &mut out)?
+        }
         #[cfg(any(feature = "sqlite", feature = "postgresql", feature = "mysql"))]
         Command::Init { .. } => bail!("init runs before the store is opened"),
     }
@@ -135,6 +134,46 @@ fn init(
     println!("{};", table.sql);
     if table.driver == "postgresql" && table.content == cgi_session::drivers::dbi::Content::Binary {
         eprintln!("cgisess: note: Perl must be given ColumnType => 'binary' for this BYTEA column");
+    }
+    Ok(())
+}
+
+/// `show`: the stored data of `id`, untouched, in the chosen format.
+fn show(config: &Config, id: &str, format: &str, out: &mut impl Write) -> Result<()> {
+    if format == "raw" {
+        let bytes = config
+            .driver()
+            .retrieve(id)?
+            .with_context(|| format!("no session {id:?} in the store"))?;
+        return Ok(out.write_all(&bytes)?);
+    }
+    // Checked before reading, so a typo is named as such even for a missing session.
+    let serializer = match format {
+        "json" => None,
+        "dumper" => Some(registry::serializer("default", "--format dumper")?),
+        name => Some(
+            registry::serializer(name, &format!("--format {name}")).with_context(|| {
+                format!("--format {name:?}: expected json, raw, dumper or a serializer name")
+            })?,
+        ),
+    };
+    let data = config
+        .peek(id)?
+        .with_context(|| format!("no session {id:?} in the store"))?;
+    match serializer {
+        None => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&json::to_json(&data)?)?
+        )?,
+        Some(serializer) => {
+            let bytes = serializer.freeze(&data)?;
+            out.write_all(&bytes)?;
+            // Text formats end with a newline on a terminal; Storable's binary stays exact.
+            if format != "storable" && !bytes.ends_with(b"\n") {
+                writeln!(out)?;
+            }
+        }
     }
     Ok(())
 }

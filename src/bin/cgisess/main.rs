@@ -6,10 +6,11 @@
 //! success; otherwise a one-line error on standard error and status 1.
 
 mod commands;
+mod purge;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 /// Inspect and manage CGI::Session stores shared with Perl's CGI::Session 4.48.
 #[derive(Parser, Debug)]
@@ -19,7 +20,8 @@ pub struct Cli {
     #[arg(long, global = true, env = "CGISESS_DSN")]
     pub dsn: Option<String>,
 
-    /// A driver argument by Perl's name, e.g. `-a Directory=/var/sessions` (repeatable).
+    /// A driver argument by Perl's name, e.g. `-a Directory=/var/sessions` (repeatable;
+    /// also read from environment variables `CGISESS_ARG_<Name>`, which `-a` overrides).
     #[arg(short = 'a', long = "arg", value_name = "KEY=VALUE", global = true, value_parser = parse_pair)]
     pub args: Vec<(String, String)>,
 
@@ -57,9 +59,12 @@ pub enum Command {
     Show {
         /// The session id.
         id: String,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Json)]
-        format: Format,
+        /// Output format: `json` (the JSON mapping of Perl values), `raw` (the stored
+        /// bytes as they are), or a serializer's format (`default` or its alias
+        /// `dumper`, `storable`, `freezethaw`, `yaml`), written as that serializer would
+        /// store the session.
+        #[arg(long, default_value = "json", value_name = "FORMAT")]
+        format: String,
     },
     /// Set parameters of an existing session (its access time is kept).
     Set {
@@ -83,6 +88,29 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Remove expired sessions and clear expired parameters, as a cron job with Perl's
+    /// find() does, in one streaming pass. Access times are kept. A record that cannot
+    /// be read or parsed is reported on standard error and skipped; the exit status is
+    /// then 1, after the summary.
+    Purge {
+        /// Count what would be removed and cleared, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the summary as one JSON object: scanned, expired, params_cleared,
+        /// rewritten, changed, missing, errors, seconds, dry_run.
+        #[arg(long)]
+        json: bool,
+        /// Show progress on standard error even when it is not a terminal (one line
+        /// every few seconds); on a terminal, progress shows unless --no-progress.
+        #[arg(long, conflicts_with = "no_progress")]
+        progress: bool,
+        /// Never show progress.
+        #[arg(long)]
+        no_progress: bool,
+        /// Threads judging records while one lists the store (0: one per CPU).
+        #[arg(long, short = 'j', default_value_t = 1, value_name = "N")]
+        jobs: usize,
+    },
     /// Create the table a SQL store (sqlite, postgresql, mysql) keeps its sessions in,
     /// with the column types the serializer needs, and print the statement.
     #[cfg(any(feature = "sqlite", feature = "postgresql", feature = "mysql"))]
@@ -96,15 +124,6 @@ pub enum Command {
     },
 }
 
-/// How `show` prints a session.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// The JSON mapping of Perl values (pretty-printed).
-    Json,
-    /// Data::Dumper text, as the default serializer stores it.
-    Dumper,
-}
-
 fn parse_pair(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
@@ -112,8 +131,25 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
     }
 }
 
+/// Driver arguments from the environment: each `<PREFIX>Name=value` variable is the
+/// driver argument `Name` (`CGISESS_ARG_Directory=/var/sessions`), so cron lines stay
+/// short. Arguments given with `-a` override them.
+pub fn env_args(prefix: &str) -> Vec<(String, String)> {
+    let mut args: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, v)| {
+            let name = k.to_str()?.strip_prefix(prefix)?;
+            (!name.is_empty()).then(|| Some((name.to_string(), v.into_string().ok()?)))?
+        })
+        .collect();
+    args.sort();
+    args
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    let mut args = env_args("CGISESS_ARG_");
+    args.append(&mut cli.args);
+    cli.args = args;
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

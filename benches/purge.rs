@@ -1,0 +1,234 @@
+//! Purge of a file/default store, Rust against Perl 4.48's `find()` cron job and
+//! against the floor of merely reading every file once, in the same run (issue 5).
+//!
+//! ```text
+//! cargo bench --bench purge                               # 100,000 sessions
+//! CGISESS_BENCH_SESSIONS=20000 cargo bench --bench purge  # quicker
+//! ```
+//!
+//! One store is generated: `CGISESS_BENCH_SESSIONS` sessions (default 100,000) in
+//! the default serializer, of which 30% have expired and 5% more hold a parameter
+//! whose own expiry has passed. Every contender runs on a fresh copy of it, with the
+//! files in the page cache:
+//!
+//! * **floor**: `readdir`, then `open`, `read` to the end and `close` of every session
+//!   file, one thread, no locking, no decoding — the least any purge must do;
+//! * **rust**: [`Config::purge`] on one thread, and with one thread per CPU (`--jobs`);
+//! * **perl**: `benches/perl/purge.pl`, `CGI::Session->find($dsn, sub {}, \%args)`
+//!   timed inside Perl (interpreter start-up excluded).
+//!
+//! Floor and Rust figures are the best of three runs; Perl runs once. Both purges
+//! must leave the same number of sessions, or the bench fails.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use cgi_session::{Args, Config, PurgeOptions, Value};
+
+const DSN: &str = "driver:file;serializer:default";
+
+fn sessions_wanted() -> usize {
+    std::env::var("CGISESS_BENCH_SESSIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000)
+}
+
+fn config(dir: &Path) -> Config {
+    Config::new(
+        Some(DSN),
+        Args::from([("Directory".to_string(), dir.display().to_string())]),
+    )
+    .expect("file store")
+}
+
+/// Session `n` as an application keeps it (about 330 bytes in the default format).
+fn session(n: usize, now: i64) -> Value {
+    let id = format!(
+        "{:032x}",
+        (n as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
+    );
+    // 30% expired an hour ago; 5% alive but with an expired `logged_in`; the rest fresh.
+    let (atime, param_expiry) = match n % 20 {
+        0..=5 => (now - 7200, None),
+        6 => (now - 2000, Some(1800)),
+        _ => (now - 60, None),
+    };
+    let mut pairs = vec![
+        ("_SESSION_ID", Value::from(id.as_str())),
+        ("_SESSION_CTIME", Value::from(atime - 600)),
+        ("_SESSION_ATIME", Value::from(atime)),
+        ("_SESSION_ETIME", Value::from(3600_i64)),
+        ("_SESSION_REMOTE_ADDR", Value::from("192.0.2.7")),
+        (
+            "user",
+            Value::hash([("name", "alice"), ("email", "alice@example.org")]),
+        ),
+        ("logged_in", Value::from(1_i64)),
+        (
+            "prefs",
+            Value::hash([("lang", "en"), ("theme", "dark"), ("tz", "Europe/Paris")]),
+        ),
+        ("cart", Value::array(["SKU-000017", "SKU-000042"])),
+    ];
+    if let Some(seconds) = param_expiry {
+        pairs.push((
+            "_SESSION_EXPIRE_LIST",
+            Value::hash([("logged_in", Value::from(seconds))]),
+        ));
+    }
+    Value::hash(pairs)
+}
+
+fn generate(dir: &Path, n: usize) {
+    let config = config(dir);
+    let now = config.now();
+    for i in 0..n {
+        let data = session(i, now);
+        let id = data["_SESSION_ID"]
+            .to_perl_string()
+            .unwrap()
+            .to_text()
+            .into_owned();
+        let bytes = config.serializer().freeze(&data).expect("freeze");
+        config.driver().store(&id, &bytes).expect("store");
+    }
+}
+
+fn copy_store(from: &Path, to: &Path) {
+    let _ = fs::remove_dir_all(to);
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+fn count(dir: &Path) -> usize {
+    fs::read_dir(dir).unwrap().count()
+}
+
+/// The floor: every session file opened, read to the end and closed, nothing else.
+fn floor(dir: &Path) -> (f64, usize) {
+    let started = Instant::now();
+    let mut buf = Vec::with_capacity(8192);
+    let mut bytes = 0;
+    for entry in fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        if !entry
+            .file_name()
+            .as_encoded_bytes()
+            .starts_with(b"cgisess_")
+        {
+            continue;
+        }
+        buf.clear();
+        let mut file = fs::File::open(entry.path()).unwrap();
+        Read::take(&mut file, u64::MAX)
+            .read_to_end(&mut buf)
+            .unwrap();
+        bytes += buf.len();
+    }
+    (started.elapsed().as_secs_f64(), bytes)
+}
+
+fn rust_purge(master: &Path, work: &Path, jobs: usize) -> (f64, usize) {
+    copy_store(master, work);
+    let config = config(work);
+    let started = Instant::now();
+    let summary = config
+        .purge(
+            PurgeOptions {
+                dry_run: false,
+                jobs,
+            },
+            &|_| {},
+        )
+        .expect("purge");
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(summary.errors, 0, "{summary:?}");
+    (seconds, count(work))
+}
+
+fn perl_purge(master: &Path, work: &Path) -> Result<(f64, usize), String> {
+    copy_store(master, work);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/perl/purge.pl");
+    let out = Command::new("perl")
+        .arg(script)
+        .arg(work)
+        .output()
+        .map_err(|e| format!("cannot run perl: {e}"))?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("perl's report: {e}"))?;
+    Ok((
+        report["seconds"].as_f64().unwrap_or(f64::NAN),
+        report["left"].as_u64().unwrap_or(0) as usize,
+    ))
+}
+
+fn best<T>(runs: usize, mut run: impl FnMut() -> (f64, T)) -> (f64, T) {
+    let mut best = run();
+    for _ in 1..runs {
+        let next = run();
+        if next.0 < best.0 {
+            best = next;
+        }
+    }
+    best
+}
+
+fn main() {
+    // `cargo test --benches` runs benches with `--bench` absent; do nothing then.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let n = sessions_wanted();
+    let root = tempfile::tempdir().expect("temp dir");
+    let master: PathBuf = root.path().join("master");
+    let work = root.path().join("work");
+    eprintln!("generating {n} sessions in {}", master.display());
+    generate(&master, n);
+    let jobs = std::thread::available_parallelism().map_or(2, |j| j.get());
+
+    let (floor_s, bytes) = best(3, || floor(&master));
+    let (one_s, left) = best(3, || rust_purge(&master, &work, 1));
+    let (many_s, left_many) = best(3, || rust_purge(&master, &work, jobs));
+    assert_eq!(
+        left, left_many,
+        "--jobs {jobs} left another number of sessions"
+    );
+    let perl = perl_purge(&master, &work);
+
+    println!(
+        "purge of {n} file/default sessions ({} KB), 30% expired, 5% with an expired parameter",
+        bytes / 1024
+    );
+    println!("| contender | seconds | per session | vs floor | Perl / this |");
+    println!("|---|---|---|---|---|");
+    let perl_s = perl.as_ref().ok().map(|p| p.0);
+    let row = |name: &str, s: f64| {
+        let vs_perl = perl_s.map_or("-".to_string(), |p| format!("{:.1}x", p / s));
+        println!(
+            "| {name} | {s:.3} | {:.2} µs | {:.2}x | {vs_perl} |",
+            s / n as f64 * 1e6,
+            s / floor_s
+        );
+    };
+    row("floor: open+read+close each file", floor_s);
+    row("rust purge, 1 thread", one_s);
+    row(&format!("rust purge, --jobs {jobs}"), many_s);
+    match perl {
+        Ok((seconds, perl_left)) => {
+            row("perl 4.48 find()", seconds);
+            assert_eq!(perl_left, left, "Perl and Rust left different stores");
+        }
+        Err(why) => println!("perl 4.48 find(): not run: {why}"),
+    }
+    println!("sessions left: {left} of {n}");
+}
