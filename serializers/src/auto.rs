@@ -87,6 +87,18 @@ impl Serializer for Auto {
     /// Sniffs the format and thaws with its reader. Fails naming the format when no
     /// reader was given for it, and showing the first bytes when no format matches.
     fn thaw(&self, bytes: &[u8]) -> Result<Value, Error> {
+        self.reader_for(bytes)?.thaw(bytes)
+    }
+
+    /// The sniffed format's [`Serializer::thaw_fields`].
+    fn thaw_fields(&self, bytes: &[u8], keys: &[&str]) -> Result<Value, Error> {
+        self.reader_for(bytes)?.thaw_fields(bytes, keys)
+    }
+}
+
+impl Auto {
+    /// The reader for the record's format.
+    fn reader_for(&self, bytes: &[u8]) -> Result<&dyn Serializer, Error> {
         let Some(format) = sniff(bytes) else {
             return Err(Error::Syntax {
                 format: FORMAT,
@@ -95,7 +107,7 @@ impl Serializer for Auto {
             });
         };
         match self.reader(format) {
-            Some(reader) => reader.thaw(bytes),
+            Some(reader) => Ok(reader),
             None => Err(Error::Unsupported {
                 format: FORMAT,
                 message: format!(

@@ -56,6 +56,7 @@
 //! [`Value::Float`]: crate::Value::Float
 //! [`Error::Unsupported`]: crate::Error::Unsupported
 
+mod fields;
 mod fixup;
 mod lexer;
 mod reader;
@@ -107,5 +108,12 @@ impl Serializer for Dumper {
     /// The result is the value of the last statement, as with Perl's `reval`.
     fn thaw(&self, bytes: &[u8]) -> Result<Value, Error> {
         reader::thaw(bytes)
+    }
+
+    /// Scans a record of the common shape once, building only the values of `keys`
+    /// and skipping the others with their structure checked; any other record is
+    /// read in full.
+    fn thaw_fields(&self, bytes: &[u8], keys: &[&str]) -> Result<Value, Error> {
+        fields::thaw_fields(bytes, keys).map_or_else(|| reader::thaw(bytes), Ok)
     }
 }

@@ -199,6 +199,27 @@ proptest! {
     fn session_like_hashes_round_trip(pairs in vec((text_string(), shared_data()), 0..6)) {
         assert_round_trips(&Value::hash(pairs));
     }
+
+    /// Reading some entries (fast path or not) gives what the full reader gives for them.
+    #[test]
+    fn thaw_fields_agrees_with_thaw(
+        pairs in vec((prop_oneof!["[a-z_]{1,8}", "_SESSION_[A-Z]{2,5}"], leaf_or_shared()), 0..8),
+        wanted in vec(prop_oneof!["[a-z_]{1,8}", "_SESSION_[A-Z]{2,5}"], 0..4),
+    ) {
+        let text = Dumper.freeze(&Value::hash(pairs)).unwrap();
+        let full = Dumper.thaw(&text).unwrap();
+        let keys: Vec<&str> = wanted.iter().map(String::as_str).collect();
+        let some = Dumper.thaw_fields(&text, &keys).unwrap();
+        for key in keys {
+            let key = PerlString::from_text(key);
+            prop_assert_eq!(some.as_hash().unwrap().get(&key), full.as_hash().unwrap().get(&key));
+        }
+    }
+}
+
+/// Values of the common shape (which the fast path of `thaw_fields` reads) and the rest.
+fn leaf_or_shared() -> impl Strategy<Value = Value> {
+    prop_oneof![leaf(), shared_data()]
 }
 
 #[test]
