@@ -44,6 +44,19 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A migration's target holds a record of a session that its serializer cannot
+    /// read, so whether it is newer than the source's cannot be told; it is kept.
+    #[error(
+        "the target's record of session {id:?} cannot be read, so it is kept \
+         (overwriting replaces it): {source}"
+    )]
+    UnreadableTarget {
+        /// The session id.
+        id: String,
+        /// Why the target's record cannot be read.
+        #[source]
+        source: Box<Error>,
+    },
     /// No id could be generated.
     #[error("new(): couldn't generate a session id: {0}")]
     IdGen(#[from] idgen::Error),

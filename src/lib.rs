@@ -29,7 +29,8 @@
 //!   a serializer and an id generator (crates `cgi-session-drivers`,
 //!   `cgi-session-serializers`, `cgi-session-idgen`).
 //! * [`Session`] holds the semantics; [`Config::find`] walks a store, and
-//!   [`Config::purge`] is its cron job (module [`purge`]).
+//!   [`Config::purge`] is its cron job (module [`purge`]); [`Config::migrate_to`]
+//!   copies every session to another store (module [`migrate`]).
 //! * [`cgi`] reads the claimed id from a request and prints cookies and headers as CGI.pm.
 //! * `init` (with a SQL driver feature) creates the table a SQL store keeps sessions in.
 #![forbid(unsafe_code)]
@@ -43,6 +44,8 @@ mod expiry;
 mod find;
 #[cfg(any(feature = "sqlite", feature = "postgresql", feature = "mysql"))]
 pub mod init;
+mod lifetime;
+pub mod migrate;
 pub mod purge;
 pub mod registry;
 mod session;
@@ -58,5 +61,7 @@ pub use dsn::{Dsn, DEFAULT_DRIVER, DEFAULT_ID, DEFAULT_SERIALIZER};
 pub use error::{Error, Result};
 pub use expiry::str2seconds;
 pub use find::{FindError, FindSummary};
+pub use lifetime::{Expiry, Lifetime};
+pub use migrate::{MigrateEvent, MigrateOptions, MigrateSummary};
 pub use purge::{PurgeEvent, PurgeOptions, PurgeSummary};
 pub use session::{keys, Session, Status};

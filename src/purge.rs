@@ -29,7 +29,7 @@ use cgi_session_serializers::Value;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::session::{clear_params, expires_in, fate, stored_id, thaw_record, Fate};
+use crate::session::{clear_params, expires_in, fate, keys, stored_id, thaw_record, Fate};
 
 /// How a purge runs.
 #[derive(Debug, Clone, Copy)]
@@ -289,31 +289,38 @@ fn as_swept(verdict: &Verdict) -> Swept {
     }
 }
 
+/// The keys a purge decision reads (spec §2.3 steps 8–10).
+const DECIDING_KEYS: &[&str] = &[keys::ID, keys::ATIME, keys::ETIME, keys::EXPIRE_LIST];
+
 /// Judges one record as a read-only load would (spec §4 step 3): the id to act on
 /// (the one the record holds), the verdict, and how many parameters it clears.
 fn decide(config: &Config, id: &str, bytes: &[u8]) -> Result<(String, Verdict, usize)> {
-    let mut data = thaw_record(config, id, bytes)?;
-    let target = stored_id(&data).unwrap_or_else(|| id.to_string());
+    // The reserved keys decide; the rest is read only if parameters must be cleared.
+    let reserved = thaw_record(config, id, bytes, Some(DECIDING_KEYS))?;
+    let target = stored_id(&reserved).unwrap_or_else(|| id.to_string());
     let now = config.now();
-    let (verdict, cleared) = match fate(&data, now) {
-        Fate::Live => (Verdict::Keep, 0),
-        Fate::Expired => (Verdict::Remove, 0),
-        Fate::Clear(names) => match clear_params(&mut data, &names) {
-            // Already cleared by an earlier run: Perl would write the same data again.
-            0 => (Verdict::Keep, 0),
-            cleared => {
-                let expires_in = expires_in(&data, now);
-                let record = Value::Hash(std::sync::Arc::new(data));
-                let data = config
-                    .serializer()
-                    .freeze(&record)
-                    .map_err(|source| Error::Freeze {
-                        id: id.to_string(),
-                        source,
-                    })?;
-                (Verdict::Replace { data, expires_in }, cleared)
+    let (verdict, cleared) =
+        match fate(&reserved, now) {
+            Fate::Live => (Verdict::Keep, 0),
+            Fate::Expired => (Verdict::Remove, 0),
+            Fate::Clear(names) => {
+                let mut data = thaw_record(config, id, bytes, None)?;
+                match clear_params(&mut data, &names) {
+                    // Already cleared by an earlier run: Perl would write the same data again.
+                    0 => (Verdict::Keep, 0),
+                    cleared => {
+                        let expires_in = expires_in(&data, now);
+                        let record = Value::Hash(std::sync::Arc::new(data));
+                        let data = config.serializer().freeze(&record).map_err(|source| {
+                            Error::Freeze {
+                                id: id.to_string(),
+                                source,
+                            }
+                        })?;
+                        (Verdict::Replace { data, expires_in }, cleared)
+                    }
+                }
             }
-        },
-    };
+        };
     Ok((target, verdict, cleared))
 }

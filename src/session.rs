@@ -153,13 +153,10 @@ impl Session {
     /// The loading algorithm, spec §2.3 steps 1 and 6–12.
     pub(crate) fn load_from(config: Config, opts: &LoadOptions) -> Result<Session> {
         let remote_addr = config.remote_addr(opts);
+        // Step 1's data is made only for a session that stays empty (`with_empty_data`): a
+        // record found replaces it, and the request that finds one is the common case.
         let mut session = Session {
-            data: Hash::from([
-                (key(keys::ID), Value::Undef),
-                (key(keys::CTIME), Value::Undef),
-                (key(keys::ATIME), Value::Undef),
-                (key(keys::REMOTE_ADDR), Value::from(remote_addr.as_str())),
-            ]),
+            data: Hash::new(),
             status: Status::UNSET,
             claimed_id: opts.claimed_id.clone(),
             request_addr: remote_addr.clone(),
@@ -168,15 +165,15 @@ impl Session {
         };
         // step 6: a false claimed id means no id at all.
         let claimed = match opts.claimed_id.as_deref() {
-            None | Some("") | Some("0") => return Ok(session),
+            None | Some("") | Some("0") => return Ok(session.with_empty_data()),
             Some(id) => id,
         };
         // step 7.
         let Some(bytes) = session.config.driver().retrieve(claimed)? else {
-            return Ok(session);
+            return Ok(session.with_empty_data());
         };
         // step 8: the stored _SESSION_ID, not the claimed id, becomes the id.
-        session.data = thaw_record(&session.config, claimed, &bytes)?;
+        session.data = thaw_record(&session.config, claimed, &bytes, None)?;
         // steps 9 and 10.
         let now = session.config.now();
         match fate(&session.data, now) {
@@ -200,6 +197,21 @@ impl Session {
             session.status.set(Status::MODIFIED);
         }
         Ok(session)
+    }
+
+    /// Spec §2.3 step 1: the data of a session nothing was loaded into, the reserved
+    /// keys undefined but the client address.
+    fn with_empty_data(mut self) -> Session {
+        self.data = Hash::from([
+            (key(keys::ID), Value::Undef),
+            (key(keys::CTIME), Value::Undef),
+            (key(keys::ATIME), Value::Undef),
+            (
+                key(keys::REMOTE_ADDR),
+                Value::from(self.request_addr.as_str()),
+            ),
+        ]);
+        self
     }
 
     /// Spec §2.4 step 3: give an empty session a new id.
@@ -480,15 +492,24 @@ impl Session {
 }
 
 /// Thaws a stored record into a session's data: a hash with a defined `_SESSION_ID`
-/// (spec §2.3 step 8), or the error naming `id`, the id it was stored under.
-pub(crate) fn thaw_record(config: &Config, id: &str, bytes: &[u8]) -> Result<Hash> {
-    let thawed = config
-        .serializer()
-        .thaw(bytes)
-        .map_err(|source| Error::Thaw {
-            id: id.to_string(),
-            source,
-        })?;
+/// (spec §2.3 step 8), or the error naming `id`, the id it was stored under. With
+/// `fields`, the serializer may leave out every other top-level entry
+/// ([`Serializer::thaw_fields`](cgi_session_serializers::Serializer::thaw_fields)).
+pub(crate) fn thaw_record(
+    config: &Config,
+    id: &str,
+    bytes: &[u8],
+    fields: Option<&[&str]>,
+) -> Result<Hash> {
+    let serializer = config.serializer();
+    let thawed = match fields {
+        Some(keys) => serializer.thaw_fields(bytes, keys),
+        None => serializer.thaw(bytes),
+    };
+    let thawed = thawed.map_err(|source| Error::Thaw {
+        id: id.to_string(),
+        source,
+    })?;
     match thawed {
         Value::Hash(h) if h.get(&key(keys::ID)).is_some_and(|v| !v.is_undef()) => {
             Ok(std::sync::Arc::unwrap_or_clone(h))

@@ -100,6 +100,35 @@ fn show_prints_json_and_dumper_without_touching_the_session() {
 }
 
 #[test]
+fn show_prints_every_serializers_format_and_the_raw_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = ok(cgisess(
+        dir.path(),
+        &["new", "--set", "user=alice", "--set-json", "cart=[1,2]"],
+    ));
+    let id = id.trim();
+    let stored = config(dir.path()).peek(id).unwrap().unwrap();
+    let raw = cgisess(dir.path(), &["show", id, "--format", "raw"]).stdout;
+    let path = dir.path().join(format!("cgisess_{id}"));
+    assert_eq!(raw, std::fs::read(&path).unwrap(), "raw is the stored bytes");
+    for format in ["default", "storable", "freezethaw", "yaml", "json"] {
+        let out = cgisess(dir.path(), &["show", id, "--format", format]);
+        assert!(out.status.success(), "{format}");
+        let mut bytes = out.stdout;
+        // Text formats get a final newline for the terminal; Storable stays exact.
+        if format != "storable" && format != "yaml" {
+            assert_eq!(bytes.pop(), Some(b'\n'), "{format}");
+        }
+        let serializer = cgi_session::registry::serializer(format, format).unwrap();
+        let back = serializer.thaw(&bytes).unwrap();
+        assert_eq!(back["user"], stored["user"], "{format} reads back");
+        assert_eq!(back["_SESSION_ID"], stored["_SESSION_ID"], "{format}");
+    }
+    let err = failure(cgisess(dir.path(), &["show", id, "--format", "xml"]));
+    assert!(err.contains("\"xml\""), "{err}");
+}
+
+#[test]
 fn set_changes_params_and_keeps_the_access_time() {
     let dir = tempfile::tempdir().unwrap();
     let id = ok(cgisess(dir.path(), &["new"]));
@@ -323,4 +352,61 @@ fn serializer_names_one_serializer_for_every_record() {
     assert!(err.contains("couldn't thaw"), "{err}");
     let err = failure(cgisess(dir.path(), &["--serializer", "xml", "list"]));
     assert!(err.contains("no serializer named \"xml\""), "{err}");
+}
+
+#[test]
+fn help_is_enough_to_use_the_tool() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cgisess"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = ok(out);
+    for needle in [
+        "new",
+        "show",
+        "set",
+        "delete",
+        "list",
+        "purge",
+        "migrate",
+        "stats",
+        "lint",
+        "CGISESS_DSN",
+        "CGISESS_ARG_<Name>",
+        "CGISESS_TO_DSN",
+        "Cron",
+        "Exit status",
+    ] {
+        assert!(help.contains(needle), "--help mentions {needle}");
+    }
+    // Each command's own help names its flags.
+    let out = Command::new(env!("CARGO_BIN_EXE_cgisess"))
+        .args(["purge", "--help"])
+        .output()
+        .unwrap();
+    let help = ok(out);
+    for flag in ["--dry-run", "--json", "--progress", "--jobs"] {
+        assert!(help.contains(flag), "purge --help names {flag}");
+    }
+}
+
+#[test]
+fn driver_args_and_dsn_come_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let id = ok(cgisess(dir.path(), &["new", "--set", "n=1"]));
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cgisess"))
+            .args(extra)
+            .arg("list")
+            .env("CGISESS_ARG_Directory", dir.path())
+            .env("CGISESS_DSN", "driver:file;serializer:default")
+            .env_remove("CGISESS_SERIALIZER")
+            .output()
+            .unwrap()
+    };
+    assert_eq!(ok(run(&[])), id, "the store named by the environment");
+    // -a overrides the environment.
+    let other = format!("Directory={}", elsewhere.path().display());
+    assert_eq!(ok(run(&["-a", &other])), "");
 }

@@ -61,6 +61,7 @@ pub mod dbi;
 pub mod file;
 #[cfg(any(feature = "redis", feature = "memcached"))]
 mod kv;
+pub mod lint;
 #[cfg(feature = "memcached")]
 pub mod memcached;
 pub mod memory;
@@ -222,5 +223,13 @@ pub trait Driver: Send + Sync {
     ) -> Result<Swept, Error> {
         let _ = buf;
         sweep::through_contract(self, id, decide)
+    }
+
+    /// What this driver alone can tell about how its store is set up: file modes and
+    /// owners, options that weaken it, indexes drifting from the data (see [`lint`]).
+    /// Reads only; never changes the store. `Err` when the store cannot be inspected
+    /// at all. The default finds nothing.
+    fn lint(&self) -> Result<Vec<lint::Finding>, Error> {
+        Ok(Vec::new())
     }
 }

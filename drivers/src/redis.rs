@@ -53,6 +53,7 @@ use redis::{ConnectionAddr, IntoConnectionInfo, RedisError};
 
 use crate::args::{self, bad_arg};
 use crate::kv::{host_port, IdlePool, TtlPolicy};
+use crate::lint::{Finding, Sample, Severity};
 use crate::{found, Args, Driver, Error};
 
 /// Where the driver connects when `Server` is not given.
@@ -250,13 +251,7 @@ impl RedisDriver {
         if members.is_empty() {
             return Ok(members);
         }
-        let exists: Vec<bool> = self.run("traverse", |c| {
-            let mut pipe = redis::pipe();
-            for member in &members {
-                pipe.cmd("EXISTS").arg(member);
-            }
-            pipe.query(c)
-        })?;
+        let exists = self.each_exists("traverse", "EXISTS", None, &members)?;
         let (live, dead): (Vec<_>, Vec<_>) = members
             .into_iter()
             .zip(exists)
@@ -290,6 +285,76 @@ impl RedisDriver {
             live.extend(revived);
         }
         Ok(live)
+    }
+}
+
+impl RedisDriver {
+    /// Walks `Prefix:members` with `SSCAN`, handing `each` every batch of this driver's
+    /// members; foreign members are left out, not ours to judge.
+    fn scan_members(
+        &self,
+        op: &'static str,
+        each: &mut dyn FnMut(Vec<Vec<u8>>) -> Result<ControlFlow<()>, Error>,
+    ) -> Result<(), Error> {
+        let sscan = |cursor| {
+            let mut sscan = redis::cmd("SSCAN");
+            sscan
+                .arg(&self.members_key)
+                .arg(cursor)
+                .arg("COUNT")
+                .arg(SCAN_BATCH);
+            sscan
+        };
+        self.scan(op, sscan, &mut |batch| {
+            each(
+                batch
+                    .into_iter()
+                    .filter(|m| self.id_of(m).is_some())
+                    .collect(),
+            )
+        })
+    }
+
+    /// Runs a `SCAN`-family command from cursor 0 until the server says done, handing
+    /// `each` every batch; constant memory, however large the store.
+    fn scan(
+        &self,
+        op: &'static str,
+        command: impl Fn(u64) -> redis::Cmd,
+        each: &mut dyn FnMut(Vec<Vec<u8>>) -> Result<ControlFlow<()>, Error>,
+    ) -> Result<(), Error> {
+        let mut cursor = 0_u64;
+        loop {
+            let (next, batch): (u64, Vec<Vec<u8>>) = self.run(op, |c| command(cursor).query(c))?;
+            if each(batch)?.is_break() || next == 0 {
+                return Ok(());
+            }
+            cursor = next;
+        }
+    }
+
+    /// `COMMAND [key] item` for every item, pipelined: `EXISTS member`, `SISMEMBER set key`.
+    fn each_exists(
+        &self,
+        op: &'static str,
+        command: &str,
+        key: Option<&str>,
+        items: &[Vec<u8>],
+    ) -> Result<Vec<bool>, Error> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.run(op, |c| {
+            let mut pipe = redis::pipe();
+            for item in items {
+                let cmd = pipe.cmd(command);
+                if let Some(key) = key {
+                    cmd.arg(key);
+                }
+                cmd.arg(item);
+            }
+            pipe.query(c)
+        })
     }
 }
 
@@ -344,35 +409,106 @@ impl Driver for RedisDriver {
     /// Walks `Prefix:members` with `SSCAN`, drops members whose key is gone, and visits
     /// the id of every other member that carries this driver's prefix.
     fn traverse(&self, visit: &mut dyn FnMut(&str) -> ControlFlow<()>) -> Result<(), Error> {
-        let mut cursor = 0_u64;
-        loop {
-            let (next, batch): (u64, Vec<Vec<u8>>) = self.run("traverse", |c| {
-                redis::cmd("SSCAN")
-                    .arg(&self.members_key)
-                    .arg(cursor)
-                    .arg("COUNT")
-                    .arg(SCAN_BATCH)
-                    .query(c)
-            })?;
-            // Foreign members are neither visited nor healed: they are not ours to judge.
-            let ours = batch
-                .into_iter()
-                .filter(|m| self.id_of(m).is_some())
-                .collect();
+        self.scan_members("traverse", &mut |ours| {
             // No connection is held while `visit` runs: it loads sessions through `self`.
             for member in self.live_members(ours)? {
                 if let Some(id) = self.id_of(&member) {
                     if visit(id).is_break() {
-                        return Ok(());
+                        return Ok(ControlFlow::Break(()));
                     }
                 }
             }
-            if next == 0 {
-                return Ok(());
-            }
-            cursor = next;
-        }
+            Ok(ControlFlow::Continue(()))
+        })
     }
+
+    /// The drift between `Prefix:members` and the session keys, counted read-only
+    /// (nothing is healed here): members whose key is gone, which Perl never removes
+    /// and this driver's traverse does; and session keys the set lacks, which no
+    /// `find()` or purge ever visits.
+    fn lint(&self) -> Result<Vec<Finding>, Error> {
+        let mut orphans = Sample::default();
+        self.scan_members("lint", &mut |ours| {
+            let exists = self.each_exists("lint", "EXISTS", None, &ours)?;
+            for (member, exists) in ours.iter().zip(exists) {
+                if !exists {
+                    orphans.note(self.id_of(member).unwrap_or_default());
+                }
+            }
+            Ok(ControlFlow::Continue(()))
+        })?;
+        let mut unlisted = Sample::default();
+        let pattern = format!("{}*", glob_escape(&self.key_prefix));
+        self.scan(
+            "lint",
+            |cursor| {
+                let mut scan = redis::cmd("SCAN");
+                // Sessions are strings: the members set and foreign hashes or lists are not.
+                scan.arg(cursor).arg("MATCH").arg(&pattern);
+                scan.arg("COUNT").arg(SCAN_BATCH).arg("TYPE").arg("string");
+                scan
+            },
+            &mut |keys| {
+                let ours: Vec<Vec<u8>> = keys
+                    .into_iter()
+                    .filter(|k| self.id_of(k).is_some())
+                    .collect();
+                let listed =
+                    self.each_exists("lint", "SISMEMBER", Some(&self.members_key), &ours)?;
+                for (key, listed) in ours.iter().zip(listed) {
+                    if !listed {
+                        unlisted.note(self.id_of(key).unwrap_or_default());
+                    }
+                }
+                Ok(ControlFlow::Continue(()))
+            },
+        )?;
+        let mut findings = Vec::new();
+        if !orphans.is_empty() {
+            findings.push(Finding::new(
+                Severity::Warning,
+                "redis-member-without-key",
+                format!(
+                    "{} members of '{}' on {} name session keys that are gone ({}), expired by \
+                     TTL or removed by a writer that died: Perl's driver never drops them, so \
+                     the set only grows; any traverse here (cgisess list, purge) removes them",
+                    orphans.count,
+                    self.members_key,
+                    self.server,
+                    orphans.names()
+                ),
+            ));
+        }
+        if !unlisted.is_empty() {
+            findings.push(Finding::new(
+                Severity::Warning,
+                "redis-key-not-in-members",
+                format!(
+                    "{} session keys under '{}' on {} are missing from '{}' ({}): find() and \
+                     purge never visit them, so they stay until their TTL, if any; re-add them \
+                     with SADD",
+                    unlisted.count,
+                    self.key_prefix,
+                    self.server,
+                    self.members_key,
+                    unlisted.names()
+                ),
+            ));
+        }
+        Ok(findings)
+    }
+}
+
+/// `text` with Redis glob characters escaped, for `SCAN MATCH`.
+fn glob_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }
 
 /// Perl's `\s` on a byte string: the ASCII whitespace, vertical tab included.
@@ -514,6 +650,12 @@ mod tests {
             );
             assert!(!text.contains("hunter2"), "{text}");
         }
+    }
+
+    #[test]
+    fn scan_patterns_match_the_prefix_literally() {
+        assert_eq!(glob_escape("session:"), "session:");
+        assert_eq!(glob_escape(r"a*b?[c]\:"), r"a\*b\?\[c\]\\:");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod battery;
+pub mod cli;
 pub mod fixtures;
 pub mod hammer;
 pub mod oracle;
@@ -35,4 +36,17 @@ pub fn listed_ids(driver: &dyn Driver) -> Vec<String> {
         .expect("traverse");
     ids.sort();
     ids
+}
+
+/// Every file directly in `dir` and its bytes: a snapshot to prove a command changed
+/// nothing.
+pub fn dir_contents(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .expect("readable directory")
+        .map(|entry| {
+            let entry = entry.expect("directory entry");
+            let name = entry.file_name().into_string().expect("UTF-8 file name");
+            (name, std::fs::read(entry.path()).expect("readable file"))
+        })
+        .collect()
 }

@@ -306,6 +306,11 @@ impl Driver for DbFileDriver {
 
     /// Reads every id under `LOCK_SH` in libdb's order (Perl's `each` order), then
     /// releases the lock before the first callback (see the module docs).
+    /// The database's directory (who can replace the file) and mode (who can read it).
+    fn lint(&self) -> Result<Vec<crate::lint::Finding>, Error> {
+        crate::lint::database(&self.path)
+    }
+
     fn traverse(&self, visit: &mut dyn FnMut(&str) -> ControlFlow<()>) -> Result<(), Error> {
         let ids = self
             .with_db("traverse", Access::Read, |db| db.keys())?

@@ -266,6 +266,16 @@ impl Driver for SqliteDriver {
 
     /// Pages through the ids in id order (see [`crate::dbi`]); integer ids are visited
     /// as their decimal text, ids that are not UTF-8 are skipped.
+    /// The database file's directory and mode, as for db_file; nothing for an SQLite
+    /// URI or a private in-memory database.
+    fn lint(&self) -> Result<Vec<crate::lint::Finding>, Error> {
+        let location = &self.link.connector().location;
+        if location.uri || location.path.is_empty() || location.path == ":memory:" {
+            return Ok(Vec::new());
+        }
+        crate::lint::database(Path::new(&location.path))
+    }
+
     fn traverse(&self, visit: &mut dyn FnMut(&str) -> ControlFlow<()>) -> Result<(), Error> {
         let first = self.table.first_ids();
         let next = self.table.next_ids(DIALECT);

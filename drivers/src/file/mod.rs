@@ -46,8 +46,10 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::args;
+use crate::lint::Finding;
 use crate::{found, Args, Driver, Error, Swept, Verdict};
 
+mod lint;
 mod template;
 mod tmpdir;
 
@@ -338,6 +340,12 @@ impl Driver for FileDriver {
                 Ok(Swept::Replaced)
             }
         }
+    }
+
+    /// The directory's mode and owner, the session files' modes, symlinks among them,
+    /// `NoFlock` and a `UMask` open to others (see the `lint` module).
+    fn lint(&self) -> Result<Vec<Finding>, Error> {
+        self.findings()
     }
 
     /// Lists `Directory` in `readdir` order and visits every non-directory entry whose

@@ -32,11 +32,9 @@ pub fn run(cli: Cli) -> Result<()> {
     }
     let config =
         open(cli.dsn.as_deref(), args, cli.serializer.as_deref()).context("opening the store")?;
-    for (key, value) in &config.dsn().ignored {
-        eprintln!(
-            "cgisess: warning: DSN key {key:?} (value {value:?}) is not driver, serializer or id; \
-             ignored, as Perl ignores it"
-        );
+    // lint reports them as findings of its own.
+    if !matches!(cli.command, Command::Lint { .. }) {
+        warn_ignored_keys(&config);
     }
     let mut out = std::io::stdout().lock();
     match cli.command {
@@ -77,25 +75,62 @@ pub fn run(cli: Cli) -> Result<()> {
             dry_run,
             json,
             progress,
-            no_progress,
             jobs,
         } => {
             let options = crate::purge::Options {
                 dry_run,
                 json,
-                progress: crate::purge::Progress::from_flags(progress, no_progress),
+                progress: progress.into(),
                 jobs,
             };
             crate::purge::run(&config, options, &mut out)?
         }
+        Command::Migrate {
+            to,
+            to_arg,
+            to_serializer,
+            dry_run,
+            json,
+            progress,
+            skip_expired,
+            overwrite,
+        } => {
+            let options = crate::migrate::Options {
+                to,
+                to_args: to_arg,
+                to_serializer,
+                dry_run,
+                json,
+                progress: progress.into(),
+                skip_expired,
+                overwrite,
+            };
+            crate::migrate::run(&config, options, &mut out)?
+        }
+        Command::Stats { json } => crate::stats::run(&config, json, &mut out)?,
+        Command::Lint { json } => crate::lint::run(&config, json, &mut out)?,
         #[cfg(any(feature = "sqlite", feature = "postgresql", feature = "mysql"))]
         Command::Init { .. } => bail!("init runs before the store is opened"),
     }
     Ok(())
 }
 
+/// Warns of the DSN keys Perl ignores, which are likely typos.
+pub fn warn_ignored_keys(config: &Config) {
+    for (key, value) in &config.dsn().ignored {
+        eprintln!(
+            "cgisess: warning: DSN key {key:?} (value {value:?}) is not driver, serializer or id; \
+             ignored, as Perl ignores it"
+        );
+    }
+}
+
 /// The store, with `--serializer` in place of the DSN's serializer when given.
-fn open(dsn: Option<&str>, args: Args, serializer: Option<&str>) -> cgi_session::Result<Config> {
+pub fn open(
+    dsn: Option<&str>,
+    args: Args,
+    serializer: Option<&str>,
+) -> cgi_session::Result<Config> {
     let mut builder = Config::builder(dsn).args(args);
     if let Some(name) = serializer {
         let shown = format!("serializer:{name}");

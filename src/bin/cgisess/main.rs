@@ -3,10 +3,14 @@
 //! Every command takes the store as Perl names it: `--dsn` (default: Perl's
 //! default, `driver:file;serializer:default;id:md5`) and `-a KEY=VALUE` driver
 //! arguments with Perl's names (`-a Directory=/var/sessions`). Exit status is 0 on
-//! success; otherwise a one-line error on standard error and status 1.
+//! success; otherwise a one-line error on standard error and status 1 (2 for a usage
+//! error).
 
 mod commands;
+mod lint;
+mod migrate;
 mod purge;
+mod stats;
 
 use std::process::ExitCode;
 
@@ -14,7 +18,13 @@ use clap::{Parser, Subcommand};
 
 /// Inspect and manage CGI::Session stores shared with Perl's CGI::Session 4.48.
 #[derive(Parser, Debug)]
-#[command(name = "cgisess", version, about, long_about = None)]
+#[command(
+    name = "cgisess",
+    version,
+    about,
+    long_about = LONG_ABOUT,
+    after_long_help = AFTER_LONG_HELP
+)]
 pub struct Cli {
     /// The store, as a CGI::Session DSN (e.g. `driver:file;serializer:default`).
     #[arg(long, global = true, env = "CGISESS_DSN")]
@@ -100,16 +110,61 @@ pub enum Command {
         /// rewritten, changed, missing, errors, seconds, dry_run.
         #[arg(long)]
         json: bool,
-        /// Show progress on standard error even when it is not a terminal (one line
-        /// every few seconds); on a terminal, progress shows unless --no-progress.
-        #[arg(long, conflicts_with = "no_progress")]
-        progress: bool,
-        /// Never show progress.
-        #[arg(long)]
-        no_progress: bool,
+        /// `--progress` / `--no-progress`.
+        #[command(flatten)]
+        progress: purge::ProgressFlags,
         /// Threads judging records while one lists the store (0: one per CPU).
         #[arg(long, short = 'j', default_value_t = 1, value_name = "N")]
         jobs: usize,
+    },
+    /// Copy every session to another store (any driver and serializer), keeping every
+    /// key, the access and creation times and per-parameter expiry as they are. Safe to
+    /// re-run: a session the target holds with an access time as recent or newer is kept.
+    /// A record that cannot be copied is reported on standard error and skipped; the
+    /// exit status is then 1, after the summary.
+    Migrate {
+        /// The target store's DSN.
+        #[arg(long, env = "CGISESS_TO_DSN", value_name = "DSN")]
+        to: String,
+        /// A driver argument of the target store, e.g. `--to-arg DataSource=dbi:SQLite:dbname=/var/s.db`
+        /// (repeatable; also read from environment variables `CGISESS_TO_ARG_<Name>`).
+        #[arg(long = "to-arg", value_name = "KEY=VALUE", value_parser = parse_pair)]
+        to_arg: Vec<(String, String)>,
+        /// Write with this serializer instead of the target DSN's.
+        #[arg(long, env = "CGISESS_TO_SERIALIZER", value_name = "NAME")]
+        to_serializer: Option<String>,
+        /// Count what would be copied, and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the summary as one JSON object: scanned, copied, skipped_newer,
+        /// skipped_expired, missing, errors, seconds, dry_run.
+        #[arg(long)]
+        json: bool,
+        /// `--progress` / `--no-progress`.
+        #[command(flatten)]
+        progress: purge::ProgressFlags,
+        /// Leave out sessions already expired by Perl's rule (a Perl load would delete them).
+        #[arg(long)]
+        skip_expired: bool,
+        /// Copy every session, even over a target copy with a newer access time.
+        #[arg(long)]
+        overwrite: bool,
+    },
+    /// Summarize the store: session count, record sizes, idle time and age, expiry,
+    /// serializer formats, records that do not parse. Reads each record once without
+    /// touching it, in constant memory.
+    Stats {
+        /// Print one JSON object (fields documented in the README).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the store for weak settings and damage: weak id generators, unsafe
+    /// directory and file modes, symlinks, drivers that cannot list their sessions,
+    /// records that do not parse. Exit status 1 when there is a warning or an error.
+    Lint {
+        /// Print {findings: [{severity, code, message}], errors, warnings, infos}.
+        #[arg(long)]
+        json: bool,
     },
     /// Create the table a SQL store (sqlite, postgresql, mysql) keeps its sessions in,
     /// with the column types the serializer needs, and print the statement.
@@ -123,6 +178,44 @@ pub enum Command {
         dry_run: bool,
     },
 }
+
+/// `cgisess --help`: enough to use the tool without the README.
+const LONG_ABOUT: &str = "\
+Inspect and manage CGI::Session stores shared with Perl's CGI::Session 4.48.
+
+A store is named as Perl names it: a DSN (--dsn, default
+\"driver:file;serializer:default;id:md5\") and driver arguments by Perl's names
+(-a Directory=/var/sessions). Drivers: file, db_file, sqlite, postgresql, mysql,
+redis, memcached. Serializers: default (Data::Dumper), storable, freezethaw, yaml,
+json, or auto (read any, tell each record's format by its first bytes).
+
+Nothing here runs stored data: records are parsed, never evaluated. show, list,
+stats and lint only read; purge, migrate, set and delete keep every session's access
+time, as Perl's find() does.";
+
+/// Examples, environment and exit status, after the options in `--help`.
+const AFTER_LONG_HELP: &str = "\
+Examples:
+  cgisess -a Directory=/var/lib/app/sessions list --json
+  cgisess -a Directory=/var/lib/app/sessions show 0123456789abcdef0123456789abcdef
+  cgisess -a Directory=/var/lib/app/sessions purge --dry-run
+  cgisess --dsn 'driver:sqlite' -a DataSource=dbi:SQLite:dbname=/var/lib/app/s.db init
+  cgisess -a Directory=/tmp migrate --to 'driver:postgresql;serializer:storable' \\
+          --to-arg DataSource='dbi:Pg:dbname=app;host=db' --to-arg ColumnType=binary
+
+Cron (what Perl users do with CGI::Session->find):
+  CGISESS_ARG_Directory=/var/lib/app/sessions
+  17 * * * *  cgisess purge --json >> /var/log/app/purge.log
+
+Environment:
+  CGISESS_DSN          the DSN, as --dsn
+  CGISESS_ARG_<Name>   a driver argument, as -a <Name>=VALUE (-a wins)
+  CGISESS_SERIALIZER   as --serializer
+  CGISESS_TO_DSN, CGISESS_TO_ARG_<Name>   the target of migrate, as --to / --to-arg
+
+Exit status: 0 on success; 1 with a one-line error on standard error (purge and
+migrate print their summary first when single records failed; lint when it found
+problems); 2 for a usage error.";
 
 fn parse_pair(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
@@ -146,7 +239,29 @@ pub fn env_args(prefix: &str) -> Vec<(String, String)> {
 }
 
 fn main() -> ExitCode {
-    let mut cli = Cli::parse();
+    let mut cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version.
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        // A usage error: one line, like every other error, and status 2.
+        Err(e) => {
+            // clap's first paragraph, which may list the missing arguments on
+            // lines of their own, joined into one line.
+            let text = e.render().to_string();
+            let paragraph: Vec<&str> = text
+                .lines()
+                .take_while(|line| !line.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let message = paragraph.join(" ");
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
+            eprintln!("cgisess: error: {message} (see cgisess --help)");
+            return ExitCode::from(2);
+        }
+    };
     let mut args = env_args("CGISESS_ARG_");
     args.append(&mut cli.args);
     cli.args = args;

@@ -19,10 +19,21 @@ pub enum Progress {
     Never,
 }
 
-impl Progress {
-    /// `--progress` / `--no-progress` (clap makes them exclusive).
-    pub fn from_flags(progress: bool, no_progress: bool) -> Progress {
-        match (progress, no_progress) {
+/// `--progress` / `--no-progress`, for every command that walks a store.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct ProgressFlags {
+    /// Show progress on standard error even when it is not a terminal (one line
+    /// every few seconds); on a terminal, progress shows unless --no-progress.
+    #[arg(long, conflicts_with = "no_progress")]
+    pub progress: bool,
+    /// Never show progress.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+impl From<ProgressFlags> for Progress {
+    fn from(flags: ProgressFlags) -> Progress {
+        match (flags.progress, flags.no_progress) {
             (true, _) => Progress::Always,
             (_, true) => Progress::Never,
             _ => Progress::Auto,
@@ -47,29 +58,11 @@ pub fn run(config: &Config, options: Options, out: &mut impl Write) -> Result<()
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
-    let terminal = std::io::stderr().is_terminal();
-    let bar = match options.progress {
-        Progress::Always | Progress::Auto if terminal => Some(spinner(options.dry_run)),
-        _ => None,
-    };
-    let log = (options.progress == Progress::Always && !terminal)
-        .then(|| Mutex::new((Instant::now(), 0_u64)));
+    let verb = if options.dry_run { "checked" } else { "purged" };
+    let reporter = Reporter::new(options.progress, "purge", verb);
     let observe = |event: PurgeEvent<'_>| match event {
-        PurgeEvent::Judged => {
-            if let Some(bar) = &bar {
-                bar.inc(1);
-            }
-            if let Some(log) = &log {
-                log_progress(log);
-            }
-        }
-        PurgeEvent::Failed { id, error } => {
-            let line = format!("cgisess: warning: session {id:?} skipped: {error}");
-            match &bar {
-                Some(bar) => bar.suspend(|| eprintln!("{line}")),
-                None => eprintln!("{line}"),
-            }
-        }
+        PurgeEvent::Judged => reporter.tick(),
+        PurgeEvent::Failed { id, error } => reporter.skipped(id, error),
     };
     let summary = config.purge(
         PurgeOptions {
@@ -78,27 +71,95 @@ pub fn run(config: &Config, options: Options, out: &mut impl Write) -> Result<()
         },
         &observe,
     )?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    if options.json {
-        writeln!(out, "{}", as_json(&summary, options.dry_run))?;
+    reporter.finish();
+    let text = if options.json {
+        as_json(&summary, options.dry_run).to_string()
     } else {
-        writeln!(out, "{}", as_text(&summary, options.dry_run))?;
-    }
+        as_text(&summary, options.dry_run)
+    };
+    conclude(out, &text, summary.errors, summary.scanned, "purged")
+}
+
+/// Prints a walk's summary, then fails when `errors` of the `scanned` sessions could
+/// not be `verb` (each was reported as it happened): the summary comes first either way.
+pub fn conclude(
+    out: &mut impl Write,
+    summary: &str,
+    errors: u64,
+    scanned: u64,
+    verb: &str,
+) -> Result<()> {
+    writeln!(out, "{summary}")?;
     out.flush()?;
-    if summary.errors > 0 {
-        bail!(
-            "{} of {} sessions could not be purged (reported above)",
-            summary.errors,
-            summary.scanned
-        );
+    if errors > 0 {
+        bail!("{errors} of {scanned} sessions could not be {verb} (reported above)");
     }
     Ok(())
 }
 
-fn spinner(dry_run: bool) -> ProgressBar {
-    let verb = if dry_run { "checked" } else { "purged" };
+/// Progress and per-session warnings on standard error while a command walks a store:
+/// a spinner on a terminal, a line every [`LOG_EVERY`] otherwise (with `--progress`).
+pub struct Reporter {
+    bar: Option<ProgressBar>,
+    log: Option<Mutex<(Instant, u64)>>,
+    command: &'static str,
+    verb: &'static str,
+}
+
+impl Reporter {
+    /// For `command` (`purge`), saying what was done to each session with `verb` (`purged`).
+    pub fn new(progress: Progress, command: &'static str, verb: &'static str) -> Reporter {
+        let terminal = std::io::stderr().is_terminal();
+        let bar = match progress {
+            Progress::Always | Progress::Auto if terminal => Some(spinner(verb)),
+            _ => None,
+        };
+        let log = (progress == Progress::Always && !terminal)
+            .then(|| Mutex::new((Instant::now(), 0_u64)));
+        Reporter {
+            bar,
+            log,
+            command,
+            verb,
+        }
+    }
+
+    /// One more session dealt with.
+    pub fn tick(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+        let Some(Ok(mut state)) = self.log.as_ref().map(Mutex::lock) else {
+            return;
+        };
+        state.1 += 1;
+        if state.0.elapsed() >= LOG_EVERY {
+            state.0 = Instant::now();
+            eprintln!(
+                "cgisess: {}: {} sessions {} so far",
+                self.command, state.1, self.verb
+            );
+        }
+    }
+
+    /// The warning for a session skipped because of `error`, above the spinner.
+    pub fn skipped(&self, id: &str, error: &dyn std::fmt::Display) {
+        let line = format!("cgisess: warning: session {id:?} skipped: {error}");
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    /// Clears the spinner.
+    pub fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn spinner(verb: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();
     if let Ok(style) = ProgressStyle::with_template(&format!(
         "{{spinner}} {{human_pos}} sessions {verb} ({{per_sec}}, {{elapsed}})"
@@ -107,16 +168,6 @@ fn spinner(dry_run: bool) -> ProgressBar {
     }
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
-}
-
-/// One line per [`LOG_EVERY`], for logs.
-fn log_progress(log: &Mutex<(Instant, u64)>) {
-    let Ok(mut state) = log.lock() else { return };
-    state.1 += 1;
-    if state.0.elapsed() >= LOG_EVERY {
-        state.0 = Instant::now();
-        eprintln!("cgisess: purge: {} sessions judged so far", state.1);
-    }
 }
 
 /// The `--json` summary (stable field names, documented in the README).
@@ -150,11 +201,17 @@ fn as_text(s: &PurgeSummary, dry_run: bool) -> String {
             s.changed
         );
     }
-    if s.missing > 0 {
-        text += &format!(", {} gone before their turn", s.missing);
+    text + &summary_tail(s.missing, s.errors, s.seconds)
+}
+
+/// How every walk's text summary ends: ids gone before their turn, errors, the time.
+pub fn summary_tail(missing: u64, errors: u64, seconds: f64) -> String {
+    let mut text = String::new();
+    if missing > 0 {
+        text += &format!(", {missing} gone before their turn");
     }
-    if s.errors > 0 {
-        text += &format!(", {} errors", s.errors);
+    if errors > 0 {
+        text += &format!(", {errors} errors");
     }
-    text + &format!(" ({:.2} s)", s.seconds)
+    text + &format!(" ({seconds:.2} s)")
 }
