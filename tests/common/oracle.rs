@@ -150,6 +150,20 @@ impl Oracle {
         })
     }
 
+    /// `CGI::Session->find(dsn, sub {}, args)`: the purge cron job of Perl's
+    /// documentation. `Err` is Perl's errstr, or what `find` died of.
+    pub fn purge(&self, dsn: &str, args: &Json) -> Result<(), String> {
+        let args = args.to_string();
+        into_result(self.run_json(&["purge", "--dsn", dsn, "--args", &args], b"")).map(drop)
+    }
+
+    /// Every record of the store as Perl's driver lists it and its serializer reads
+    /// it, untouched: `{id: typed data}`.
+    pub fn dump(&self, dsn: &str, args: &Json) -> Json {
+        let args = args.to_string();
+        self.run_json(&["dump", "--dsn", dsn, "--args", &args], b"")
+    }
+
     /// `CGI::Session->new(dsn, id, args)`, then the `spec`, then flush.
     /// `spec` is `{"params": {name: typed}, "expire": T, "expire_params": {name: T}}`,
     /// every part optional; a JSON number `T` reaches `expire` as a Perl number and a

@@ -55,6 +55,8 @@ sub main {
         new    => \&cmd_new,
         lock   => \&cmd_lock,
         hammer => \&cmd_hammer,
+        purge  => \&cmd_purge,
+        dump   => \&cmd_dump,
     );
     my $run = defined $command ? $commands{$command} : undef;
     usage("unknown command " . ($command // '(none)')) unless $run;
@@ -187,6 +189,34 @@ sub cmd_load {
     # done here so that an error is reported instead of lost in global destruction.
     $report{flush_error} = $s->errstr if !$s->flush && $s->errstr;
     print_json(\%report);
+}
+
+# The cron job of CGI::Session's documentation: find() with a callback that does
+# nothing; the read-only loads remove expired sessions and clear expired parameters.
+sub cmd_purge {
+    my $opt = options(\@_, 'dsn=s', 'args=s');
+    my $ok = eval { CGI::Session->find($opt->{dsn}, sub { }, session_args($opt)) };
+    return print_json({ error => "died: $@" }) if $@;
+    print_json($ok ? { ok => bool(1) } : { error => CGI::Session->errstr || 'find() failed' });
+}
+
+# Every stored record as Perl's own driver lists it and its serializer reads it, with
+# no session semantics (nothing expires, nothing is written): {id => typed data}.
+sub cmd_dump {
+    my $opt = options(\@_, 'dsn=s', 'args=s');
+    my $dsn = CGI::Session->parse_dsn($opt->{dsn});
+    my $driver_class = "CGI::Session::Driver::" . ($dsn->{driver} || 'file');
+    my $serializer = serializer_class($dsn->{serializer} || 'default');
+    eval "require $driver_class; 1" or die $@;
+    my $driver = $driver_class->new(session_args($opt)) or die $driver_class->errstr;
+    my %records;
+    $driver->traverse(sub {
+        my $id = shift;
+        my $raw = $driver->retrieve($id);
+        $records{$id} = $raw ? to_typed(eval { $serializer->thaw($raw) } // "unreadable: $@")
+                             : undef;
+    }) or die $driver->errstr;
+    print_json(\%records);
 }
 
 sub cmd_new {
