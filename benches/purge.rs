@@ -17,25 +17,21 @@
 //! * **perl**: `benches/perl/purge.pl`, `CGI::Session->find($dsn, sub {}, \%args)`
 //!   timed inside Perl (interpreter start-up excluded).
 //!
-//! Floor and Rust figures are the best of three runs; Perl runs once. Both purges
+//! Floor and Rust figures are the best of three runs; Perl runs once (not at all
+//! with `CGISESS_BENCH_PERL=0`). Both purges
 //! must leave the same number of sessions, or the bench fails.
+
+mod support;
 
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
-use cgi_session::{Args, Config, PurgeOptions, Value};
+use cgi_session::{Args, Config, PurgeOptions};
+use support::{store_sessions, Ages};
 
 const DSN: &str = "driver:file;serializer:default";
-
-fn sessions_wanted() -> usize {
-    std::env::var("CGISESS_BENCH_SESSIONS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(100_000)
-}
 
 fn config(dir: &Path) -> Config {
     Config::new(
@@ -45,57 +41,8 @@ fn config(dir: &Path) -> Config {
     .expect("file store")
 }
 
-/// Session `n` as an application keeps it (about 330 bytes in the default format).
-fn session(n: usize, now: i64) -> Value {
-    let id = format!(
-        "{:032x}",
-        (n as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
-    );
-    // 30% expired an hour ago; 5% alive but with an expired `logged_in`; the rest fresh.
-    let (atime, param_expiry) = match n % 20 {
-        0..=5 => (now - 7200, None),
-        6 => (now - 2000, Some(1800)),
-        _ => (now - 60, None),
-    };
-    let mut pairs = vec![
-        ("_SESSION_ID", Value::from(id.as_str())),
-        ("_SESSION_CTIME", Value::from(atime - 600)),
-        ("_SESSION_ATIME", Value::from(atime)),
-        ("_SESSION_ETIME", Value::from(3600_i64)),
-        ("_SESSION_REMOTE_ADDR", Value::from("192.0.2.7")),
-        (
-            "user",
-            Value::hash([("name", "alice"), ("email", "alice@example.org")]),
-        ),
-        ("logged_in", Value::from(1_i64)),
-        (
-            "prefs",
-            Value::hash([("lang", "en"), ("theme", "dark"), ("tz", "Europe/Paris")]),
-        ),
-        ("cart", Value::array(["SKU-000017", "SKU-000042"])),
-    ];
-    if let Some(seconds) = param_expiry {
-        pairs.push((
-            "_SESSION_EXPIRE_LIST",
-            Value::hash([("logged_in", Value::from(seconds))]),
-        ));
-    }
-    Value::hash(pairs)
-}
-
 fn generate(dir: &Path, n: usize) {
-    let config = config(dir);
-    let now = config.now();
-    for i in 0..n {
-        let data = session(i, now);
-        let id = data["_SESSION_ID"]
-            .to_perl_string()
-            .unwrap()
-            .to_text()
-            .into_owned();
-        let bytes = config.serializer().freeze(&data).expect("freeze");
-        config.driver().store(&id, &bytes).expect("store");
-    }
+    store_sessions(&config(dir), 0..n, Ages::Purge);
 }
 
 fn copy_store(from: &Path, to: &Path) {
@@ -112,7 +59,10 @@ fn count(dir: &Path) -> usize {
 }
 
 /// The floor: every session file opened, read to the end and closed, nothing else.
-fn floor(dir: &Path) -> (f64, usize) {
+fn floor(master: &Path, dir: &Path) -> (f64, usize) {
+    // A fresh copy, as every contender gets: reading a file the first time after it
+    // was written also updates its access time, which a second read does not.
+    copy_store(master, dir);
     let started = Instant::now();
     let mut buf = Vec::with_capacity(8192);
     let mut bytes = 0;
@@ -135,18 +85,12 @@ fn floor(dir: &Path) -> (f64, usize) {
     (started.elapsed().as_secs_f64(), bytes)
 }
 
-fn rust_purge(master: &Path, work: &Path, jobs: usize) -> (f64, usize) {
+fn rust_purge(master: &Path, work: &Path, jobs: usize, dry_run: bool) -> (f64, usize) {
     copy_store(master, work);
     let config = config(work);
     let started = Instant::now();
     let summary = config
-        .purge(
-            PurgeOptions {
-                dry_run: false,
-                jobs,
-            },
-            &|_| {},
-        )
+        .purge(PurgeOptions { dry_run, jobs }, &|_| {})
         .expect("purge");
     let seconds = started.elapsed().as_secs_f64();
     assert_eq!(summary.errors, 0, "{summary:?}");
@@ -155,17 +99,7 @@ fn rust_purge(master: &Path, work: &Path, jobs: usize) -> (f64, usize) {
 
 fn perl_purge(master: &Path, work: &Path) -> Result<(f64, usize), String> {
     copy_store(master, work);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/perl/purge.pl");
-    let out = Command::new("perl")
-        .arg(script)
-        .arg(work)
-        .output()
-        .map_err(|e| format!("cannot run perl: {e}"))?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    let report: serde_json::Value =
-        serde_json::from_slice(&out.stdout).map_err(|e| format!("perl's report: {e}"))?;
+    let report = support::perl_json("purge.pl", [work])?;
     Ok((
         report["seconds"].as_f64().unwrap_or(f64::NAN),
         report["left"].as_u64().unwrap_or(0) as usize,
@@ -188,7 +122,7 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let n = sessions_wanted();
+    let n = support::sessions_wanted(100_000);
     let root = tempfile::tempdir().expect("temp dir");
     let master: PathBuf = root.path().join("master");
     let work = root.path().join("work");
@@ -196,14 +130,19 @@ fn main() {
     generate(&master, n);
     let jobs = std::thread::available_parallelism().map_or(2, |j| j.get());
 
-    let (floor_s, bytes) = best(3, || floor(&master));
-    let (one_s, left) = best(3, || rust_purge(&master, &work, 1));
-    let (many_s, left_many) = best(3, || rust_purge(&master, &work, jobs));
+    let (floor_s, bytes) = best(3, || floor(&master, &work));
+    let (dry_s, _) = best(3, || rust_purge(&master, &work, 1, true));
+    let (one_s, left) = best(3, || rust_purge(&master, &work, 1, false));
+    let (many_s, left_many) = best(3, || rust_purge(&master, &work, jobs, false));
     assert_eq!(
         left, left_many,
         "--jobs {jobs} left another number of sessions"
     );
-    let perl = perl_purge(&master, &work);
+    let perl = if std::env::var("CGISESS_BENCH_PERL").as_deref() == Ok("0") {
+        Err("CGISESS_BENCH_PERL=0".to_string())
+    } else {
+        perl_purge(&master, &work)
+    };
 
     println!(
         "purge of {n} file/default sessions ({} KB), 30% expired, 5% with an expired parameter",
@@ -221,6 +160,7 @@ fn main() {
         );
     };
     row("floor: open+read+close each file", floor_s);
+    row("rust purge --dry-run, 1 thread", dry_s);
     row("rust purge, 1 thread", one_s);
     row(&format!("rust purge, --jobs {jobs}"), many_s);
     match perl {

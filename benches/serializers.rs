@@ -12,11 +12,14 @@
 //! least `CGISESS_BENCH_MIN_TIME` seconds (default 1) of back-to-back calls; the
 //! ratio is Perl's time over Rust's (above 1: Rust is faster).
 
+mod support;
+
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cgi_session::registry;
 use cgi_session_serializers::{Serializer, Value};
+use support::{micros, per_op};
 
 /// Serializers Perl has a module for (4.48's three, the yaml distribution, and the
 /// json module this project ships in perl/lib).
@@ -63,28 +66,6 @@ fn session(items: usize) -> Value {
     ])
 }
 
-fn min_time() -> Duration {
-    let secs = std::env::var("CGISESS_BENCH_MIN_TIME")
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .unwrap_or(1.0);
-    Duration::from_secs_f64(secs)
-}
-
-/// Seconds per call of `op`, over at least `min` of back-to-back calls.
-fn per_op(min: Duration, mut op: impl FnMut()) -> f64 {
-    let start = Instant::now();
-    let mut n = 0u32;
-    loop {
-        op();
-        n += 1;
-        let elapsed = start.elapsed();
-        if elapsed >= min {
-            return elapsed.as_secs_f64() / f64::from(n);
-        }
-    }
-}
-
 struct Figures {
     bytes: usize,
     freeze: f64,
@@ -96,10 +77,10 @@ fn rust_figures(serializer: &dyn Serializer, data: &Value, min: Duration) -> Fig
     serializer.thaw(&frozen).expect("thaw of our own output");
     Figures {
         bytes: frozen.len(),
-        freeze: per_op(min, || {
+        freeze: per_op(min, |_| {
             std::hint::black_box(serializer.freeze(data).unwrap());
         }),
-        thaw: per_op(min, || {
+        thaw: per_op(min, |_| {
             std::hint::black_box(serializer.thaw(&frozen).unwrap());
         }),
     }
@@ -125,12 +106,8 @@ fn perl_figures(input: &[u8], names: &[&str], min: Duration) -> Result<serde_jso
     serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())
 }
 
-fn micros(secs: f64) -> String {
-    format!("{:.1}", secs * 1e6)
-}
-
 fn main() {
-    let min = min_time();
+    let min = support::min_time();
     let names: Vec<&str> = SERIALIZERS
         .iter()
         .copied()
