@@ -9,6 +9,7 @@ packages=(
   libredis-perl libcache-memcached-perl libcgi-session-driver-memcached-perl
   memcached
   libdb5.3   # the runtime libdb-5.3.so the db_file driver links (Perl's DB_File uses it too)
+  lighttpd   # the web server tests/web_cgi.rs runs the Perl and Rust CGI pages under
 )
 # memcached (Debian's package) for the memcached driver's tests; it keeps nothing on disk.
 start_memcached() {
@@ -18,7 +19,7 @@ start_memcached() {
 }
 if perl -MCGI::Session -MCGI -MFreezeThaw -MYAML::Syck -MJSON -MRedis -MCache::Memcached \
      -MCGI::Session::Driver::memcached -MDB_File -e 1 2>/dev/null \
-   && command -v memcached >/dev/null && ldconfig -p | grep -q 'libdb-5.3.so '; then
+   && command -v memcached >/dev/null && command -v lighttpd >/dev/null && ldconfig -p | grep -q 'libdb-5.3.so '; then
   start_memcached
   exit 0
 fi

@@ -12,6 +12,8 @@
 //! *read* of the request cookie and `header()` prints `Set-Cookie: <raw value>`.
 //! Here an empty session has no cookie and its header has no `Set-Cookie`.
 
+use std::io::{self, Read};
+
 use cgi_session_serializers::{number, PerlString, Value};
 use chrono::{DateTime, Utc};
 
@@ -66,9 +68,24 @@ impl Config {
     }
 }
 
-/// A request as a CGI program sees it in its environment: `HTTP_COOKIE`,
-/// `QUERY_STRING` and `REMOTE_ADDR`. (It does not read a POST body, so the body
-/// stays available to the program.)
+/// A request as a CGI program sees it in its environment: `HTTP_COOKIE`, and the
+/// parameters of `QUERY_STRING` or of a url-encoded POST body.
+///
+/// [`from_env`](Self::from_env) never reads the body; [`from_env_with_body`](Self::from_env_with_body)
+/// reads a url-encoded one and hands its bytes back, so the program still has them.
+///
+/// Parameters are CGI.pm's (4.x, default settings):
+/// * GET, HEAD and DELETE: the query string.
+/// * POST, PUT and PATCH with `Content-Type: application/x-www-form-urlencoded`, or
+///   none: the body, and **not** the query string (CGI.pm appends it only when
+///   `$CGI::APPEND_QUERY_STRING` is set; its `url_param()` reads it apart).
+/// * Any other body gives no parameters. CGI.pm parses `multipart/form-data` and
+///   keeps other bodies as a `POSTDATA` parameter; here those bodies are left unread
+///   for the program, so an id sent only as a multipart form field is not seen.
+/// * Text without `&`, `=` or `;` is a keyword list: parameter `keywords`.
+///
+/// `%uXXXX` escapes (a Netscape/IE extension CGI::Util also decodes) are kept as
+/// they are.
 #[derive(Debug, Clone, Default)]
 pub struct CgiQuery {
     cookies: Vec<(PerlString, PerlString)>,
@@ -76,14 +93,87 @@ pub struct CgiQuery {
 }
 
 impl CgiQuery {
-    /// Reads the CGI environment variables of this process.
+    /// Reads `HTTP_COOKIE` and `QUERY_STRING` of this process, whatever the request
+    /// method; standard input is not touched, so a POST body is neither read nor
+    /// seen (use [`from_env_with_body`](Self::from_env_with_body) for forms that post
+    /// the id).
     pub fn from_env() -> CgiQuery {
-        let var = |n: &str| {
-            std::env::var_os(n)
+        let var = |name| {
+            std::env::var_os(name)
                 .map(|v| v.into_encoded_bytes())
                 .unwrap_or_default()
         };
         CgiQuery::from_parts(&var("HTTP_COOKIE"), &var("QUERY_STRING"))
+    }
+
+    /// Reads the request as CGI.pm's `CGI->new` does, body included: for a
+    /// url-encoded POST, PUT or PATCH (see [`CgiQuery`]) exactly `CONTENT_LENGTH`
+    /// bytes are read from `input` (a CGI program's standard input) and returned
+    /// as `Some(body)` for the program to use; for any other request nothing is
+    /// read and the result is `None`, the body still waiting in `input` (and a
+    /// POST, PUT or PATCH of another type has no parameters, as CGI.pm ignores the
+    /// query string then too).
+    ///
+    /// The body is held in memory whole, as CGI.pm holds it (its `$POST_MAX` is off by
+    /// default); the web server's request-size limit bounds it. A `CONTENT_LENGTH`
+    /// that is not a byte count, or a body shorter than it, is an
+    /// [`InvalidData`](std::io::ErrorKind::InvalidData) error.
+    pub fn from_env_with_body(input: &mut impl Read) -> io::Result<(CgiQuery, Option<Vec<u8>>)> {
+        CgiQuery::from_vars_with_body(
+            |name| std::env::var_os(name).map(|v| v.into_encoded_bytes()),
+            input,
+        )
+    }
+
+    /// [`from_env_with_body`](Self::from_env_with_body) with the CGI variables
+    /// (`HTTP_COOKIE`, `QUERY_STRING`, `REQUEST_METHOD`, `CONTENT_TYPE`,
+    /// `CONTENT_LENGTH`) looked up by `var` instead of in this process's
+    /// environment: a FastCGI or SCGI request's variables, or a test's.
+    pub fn from_vars_with_body(
+        var: impl Fn(&str) -> Option<Vec<u8>>,
+        input: &mut impl Read,
+    ) -> io::Result<(CgiQuery, Option<Vec<u8>>)> {
+        let text = |name: &str| var(name).unwrap_or_default();
+        let query = CgiQuery::from_parts(&text("HTTP_COOKIE"), &text("QUERY_STRING"));
+        if !matches!(&text("REQUEST_METHOD")[..], b"POST" | b"PUT" | b"PATCH") {
+            return Ok((query, None));
+        }
+        // CGI.pm reads a body as form parameters when its type is url-encoded or
+        // missing; any other body is left for the program, with no parameters.
+        let form =
+            var("CONTENT_TYPE").is_none_or(|t| t.starts_with(b"application/x-www-form-urlencoded"));
+        if !form {
+            return Ok((query.with_params(Vec::new()), None));
+        }
+        let length = text("CONTENT_LENGTH");
+        let length: u64 = match std::str::from_utf8(&length).map(str::trim) {
+            Ok("") => 0,
+            Ok(text) => text
+                .parse()
+                .map_err(|_| invalid(format!("CONTENT_LENGTH {text:?} is not a byte count")))?,
+            Err(_) => return Err(invalid("CONTENT_LENGTH is not a byte count".into())),
+        };
+        let mut body = Vec::new();
+        input.take(length).read_to_end(&mut body)?;
+        if (body.len() as u64) < length {
+            return Err(invalid(format!(
+                "the request body ended after {} of its {length} bytes (CONTENT_LENGTH)",
+                body.len()
+            )));
+        }
+        Ok((query.with_form_body(&body), Some(body)))
+    }
+
+    /// This request with the parameters of a url-encoded body that the program has
+    /// already read, in place of the query string's (CGI.pm's rule for a POST; see
+    /// [`CgiQuery`]). The cookies are kept.
+    pub fn with_form_body(self, body: &[u8]) -> CgiQuery {
+        self.with_params(CgiQuery::from_parts(b"", body).params)
+    }
+
+    fn with_params(mut self, params: Vec<(PerlString, Vec<PerlString>)>) -> CgiQuery {
+        self.params = params;
+        self
     }
 
     /// Builds a request from a raw `Cookie:` header value and a raw query string.
@@ -96,11 +186,31 @@ impl CgiQuery {
                 continue;
             };
             let name = PerlString::from_bytes(unescape(&pair[..eq]));
-            let first = split_any(&pair[eq + 1..], b"&;").next().unwrap_or_default();
+            // Its values split on `&` (an empty first value stays empty, as in Perl).
+            let first = pair[eq + 1..]
+                .split(|b| b"&;".contains(b))
+                .next()
+                .unwrap_or_default();
             if !q.cookies.iter().any(|(n, _)| *n == name) {
                 q.cookies
                     .push((name, PerlString::from_bytes(unescape(first))));
             }
+        }
+        if !query_string.is_empty() && !query_string.iter().any(|b| b"&=;".contains(b)) {
+            // CGI::parse_keywordlist: unescape, then split on whitespace (a leading
+            // run gives a leading empty keyword, as Perl's split does).
+            let text = unescape(query_string);
+            let mut fields = text.split(|b| b" \t\n\r\x0b\x0c".contains(b));
+            let first = fields.next().into_iter();
+            let mut words: Vec<PerlString> = first
+                .chain(fields.filter(|f| !f.is_empty()))
+                .map(|f| PerlString::from_bytes(f.to_vec()))
+                .collect();
+            while words.last().is_some_and(|w| w.is_empty()) {
+                words.pop();
+            }
+            q.params.push((PerlString::from_text("keywords"), words));
+            return q;
         }
         for pair in split_any(query_string, b"&;").filter(|p| !p.is_empty()) {
             let (name, value) = match pair.iter().position(|&b| b == b'=') {
@@ -152,6 +262,10 @@ impl Query for CgiQuery {
             None => self.params.push((name, values)),
         }
     }
+}
+
+fn invalid(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message)
 }
 
 fn split_any<'a>(bytes: &'a [u8], separators: &'a [u8]) -> impl Iterator<Item = &'a [u8]> {
@@ -276,9 +390,10 @@ fn relative_offset(spec: &str) -> Option<f64> {
 /// Cookie attributes beyond name and value, as CGI::Cookie takes them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CookieOptions {
-    /// `domain=`; omitted when `None`.
+    /// `domain=`; omitted when `None` or false to Perl (`""`, `"0"`).
     pub domain: Option<String>,
-    /// `path=`; CGI.pm's default is `/`.
+    /// `path=`; `None` or false to Perl (`""`, `"0"`) is CGI.pm's default `/`: a
+    /// session cookie always has a path.
     pub path: Option<String>,
     /// `secure`.
     pub secure: bool,
@@ -328,12 +443,12 @@ impl Session {
             escape(&PerlString::from_text(&id))
         );
         // CGI::Cookie->as_string: domain, path, expires, max-age, secure, HttpOnly, SameSite.
-        if let Some(domain) = options.domain.as_deref().filter(|d| !d.is_empty()) {
+        if let Some(domain) = options.domain.as_deref().filter(|d| perl_true(d)) {
             cookie.push_str(&format!("; domain={domain}"));
         }
-        if let Some(path) = options.path.as_deref().filter(|p| !p.is_empty()) {
-            cookie.push_str(&format!("; path={path}"));
-        }
+        // CGI::Cookie->new: `$path ||= "/"`.
+        let path = options.path.as_deref().filter(|p| perl_true(p));
+        cookie.push_str(&format!("; path={}", path.unwrap_or("/")));
         if let Some(spec) = expires {
             cookie.push_str(&format!(
                 "; expires={}",
@@ -360,6 +475,11 @@ impl Session {
     }
 
     /// [`header`](Self::header) with a content type, charset and cookie attributes.
+    ///
+    /// As CGI.pm's `header(-type => ..., -charset => ...)`: the charset is appended to
+    /// any type that does not name one already (`application/json; charset=UTF-8`
+    /// too), an empty charset appends none, and an empty type prints no
+    /// `Content-Type` line.
     pub fn header_with(
         &self,
         content_type: &str,
@@ -372,13 +492,16 @@ impl Session {
             let date = format_date(self.config().now(), DateFormat::Http);
             header.push_str(&format!("Date: {date}\r\n"));
         }
-        if charset.is_empty() || !content_type.starts_with("text/") {
-            header.push_str(&format!("Content-Type: {content_type}\r\n\r\n"));
-        } else {
-            header.push_str(&format!(
-                "Content-Type: {content_type}; charset={charset}\r\n\r\n"
-            ));
+        if !content_type.is_empty() {
+            header.push_str("Content-Type: ");
+            header.push_str(content_type);
+            if !charset.is_empty() && !names_charset(content_type) {
+                header.push_str("; charset=");
+                header.push_str(charset);
+            }
+            header.push_str("\r\n");
         }
+        header.push_str("\r\n");
         header
     }
 
@@ -424,6 +547,21 @@ impl Session {
             query.set_param(&name, values);
         }
     }
+}
+
+/// Perl's truth for a string: anything but `""` and `"0"`.
+fn perl_true(s: &str) -> bool {
+    !(s.is_empty() || s == "0")
+}
+
+/// CGI.pm's `$type !~ /\bcharset\b/`.
+fn names_charset(content_type: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    content_type.match_indices("charset").any(|(at, m)| {
+        let before = content_type[..at].chars().next_back();
+        let after = content_type[at + m.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
 }
 
 /// CGI::Cookie keeps SameSite only as `Strict`, `Lax` or `None` (case-insensitive input).

@@ -32,6 +32,8 @@
 //!   [`Config::purge`] is its cron job (module [`purge`]); [`Config::migrate_to`]
 //!   copies every session to another store (module [`migrate`]).
 //! * [`cgi`] reads the claimed id from a request and prints cookies and headers as CGI.pm.
+//! * `web::axum` (feature `axum`) loads, flushes and sets the cookie of a session
+//!   around an axum handler.
 //! * `init` (with a SQL driver feature) creates the table a SQL store keeps sessions in.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -49,6 +51,8 @@ pub mod migrate;
 pub mod purge;
 pub mod registry;
 mod session;
+#[cfg(feature = "axum")]
+pub mod web;
 
 pub use cgi_session_drivers::{self as drivers, Args, Driver};
 pub use cgi_session_idgen::{self as idgen, IdGenerator};

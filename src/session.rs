@@ -219,19 +219,88 @@ impl Session {
         if self.data.get(&key(keys::ID)).is_some_and(Value::is_true) {
             return Ok(());
         }
-        let generator = self.config.id_generator();
-        let id = generator.generate(self.config.args(), self.claimed_id.as_deref())?;
-        let id_value = match id.parse::<i64>() {
-            Ok(n) if generator.numeric_ids() => Value::Int(n),
-            _ => Value::from(id.as_str()),
-        };
+        let id = self.generate_id(self.claimed_id.as_deref())?;
         let now = Value::Int(self.config.now());
-        self.data.insert(key(keys::ID), id_value);
+        self.data.insert(key(keys::ID), id);
         self.data.insert(key(keys::CTIME), now.clone());
         self.data.insert(key(keys::ATIME), now);
         let addr = Value::from(self.request_addr.as_str());
         self.data.insert(key(keys::REMOTE_ADDR), addr);
         self.status.set(Status::NEW);
+        Ok(())
+    }
+
+    /// A new id from the config's generator, as `_SESSION_ID` holds it (a number for
+    /// generators whose ids Perl keeps as numbers).
+    fn generate_id(&self, claimed_id: Option<&str>) -> Result<Value> {
+        let generator = self.config.id_generator();
+        let id = generator.generate(self.config.args(), claimed_id)?;
+        Ok(match id.parse::<i64>() {
+            Ok(n) if generator.numeric_ids() => Value::Int(n),
+            _ => Value::from(id.as_str()),
+        })
+    }
+
+    /// Gives the session a fresh id from the config's generator, against session
+    /// fixation (call it when a user logs in). Perl 4.48 has no such call; a Perl page
+    /// simply finds the session under its new id.
+    ///
+    /// Every parameter, `_SESSION_CTIME`, `_SESSION_ATIME`, the timeout and the
+    /// per-parameter timeouts are kept. A session already in the store is written
+    /// under the new id first (with any pending change) and its old record removed
+    /// after, so a crash in between leaves both records, never neither; a new session
+    /// that was never flushed just changes its id. Send the client the new cookie
+    /// ([`cookie`](Self::cookie)).
+    ///
+    /// Fails on an empty or deleted session, when the generator gives the same id
+    /// (`id:static`), and when the store fails: if the new record could not be written
+    /// the session keeps its old id; if only the old record could not be removed, the
+    /// session has its new id and the error names the old one.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join("cgi-session-doc-rotate");
+    /// use cgi_session::{Args, Config};
+    /// let config = Config::new(None, Args::from([("Directory".into(), dir.display().to_string())])).unwrap();
+    /// let mut s = config.new_session(None).unwrap();
+    /// s.set_param("user", "alice").unwrap();
+    /// s.flush().unwrap();
+    /// let before = s.id().unwrap();
+    /// s.rotate_id().unwrap();
+    /// assert_ne!(s.id().unwrap(), before);
+    /// assert!(config.load(Some(&before)).unwrap().is_empty());
+    /// let again = config.load(s.id().as_deref()).unwrap();
+    /// assert_eq!(again.param("user").unwrap().as_str(), Some("alice"));
+    /// ```
+    pub fn rotate_id(&mut self) -> Result<()> {
+        let Some(old) = self.id() else {
+            return Err(Error::Usage(
+                "rotate_id(): the session is empty, so it has no id to rotate".into(),
+            ));
+        };
+        if self.status.contains(Status::DELETED) {
+            return Err(Error::Usage(format!(
+                "rotate_id(): session {old:?} is deleted"
+            )));
+        }
+        let new = self.generate_id(Some(&old))?;
+        if new.to_perl_string().is_some_and(|id| id.to_text() == old) {
+            return Err(Error::Usage(format!(
+                "rotate_id(): id generator {:?} gave the same id {old:?} again",
+                self.config.id_generator().name()
+            )));
+        }
+        let old_value = self.data.insert(key(keys::ID), new);
+        if self.status.contains(Status::NEW) {
+            return Ok(());
+        }
+        self.status.set(Status::MODIFIED);
+        if let Err(e) = self.flush() {
+            if let Some(v) = old_value {
+                self.data.insert(key(keys::ID), v);
+            }
+            return Err(e);
+        }
+        self.config.driver().remove(&old)?;
         Ok(())
     }
 

@@ -7,6 +7,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod battery;
+pub mod browser;
 pub mod cli;
 pub mod fixtures;
 pub mod hammer;
@@ -36,6 +37,15 @@ pub fn listed_ids(driver: &dyn Driver) -> Vec<String> {
         .expect("traverse");
     ids.sort();
     ids
+}
+
+/// Driver arguments from the JSON object the Perl oracle takes (`{"Directory": ".."}`).
+pub fn json_args(args: &serde_json::Value) -> cgi_session::Args {
+    args.as_object()
+        .expect("args object")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().expect("text arg").to_string()))
+        .collect()
 }
 
 /// Every file directly in `dir` and its bytes: a snapshot to prove a command changed

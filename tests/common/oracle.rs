@@ -192,6 +192,35 @@ impl Oracle {
         })
     }
 
+    /// `CGI::Session->new(dsn, id, args)` with a CGI.pm query object, then
+    /// `$s->cookie(@cookie)` and `$s->header(@header)` (with cookie attributes, CGI.pm's
+    /// `header(-cookie => that cookie, -type => 'text/html', @header)`), then a flush.
+    /// `cookie` and `header` are JSON arrays of CGI.pm's named arguments
+    /// (`["-secure", 1]`). Prints `{"id", "is_new", "is_expired", "cookie", "header"}`.
+    /// Set `CGISESS_ORACLE_TIME` with [`with_env`](Self::with_env) to freeze Perl's clock.
+    pub fn cookie(
+        &self,
+        dsn: &str,
+        args: &Json,
+        id: &str,
+        cookie: &Json,
+        header: &Json,
+    ) -> Result<Json, String> {
+        let (args, cookie, header) = (args.to_string(), cookie.to_string(), header.to_string());
+        let argv = [
+            "cookie", "--dsn", dsn, "--args", &args, "--id", id, "--cookie", &cookie, "--header",
+            &header,
+        ];
+        into_result(self.run_json(&argv, b""))
+    }
+
+    /// What CGI.pm's `CGI->new` makes of the CGI environment (set it with
+    /// [`with_env`](Self::with_env)) and `body` on stdin: `{"claimed": typed, "params":
+    /// [[typed name, [typed value, ...]], ...], "rest": typed bytes left unread}`.
+    pub fn request(&self, name: &str, body: &[u8]) -> Json {
+        self.run_json(&["request", "--name", name], body)
+    }
+
     /// Has Perl take an `flock(2)` lock on `path` (which must exist) and returns once
     /// it holds it. Perl lets go when the holder is released or dropped, or after `hold`.
     pub fn lock(&self, path: &Path, mode: LockMode, hold: Duration) -> LockHolder {

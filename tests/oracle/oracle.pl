@@ -12,11 +12,25 @@
 #   oracle.pl new    --dsn DSN --args JSON [--id ID] spec JSON on stdin
 #   oracle.pl lock   --file PATH --mode ex|sh --hold-ms N
 #   oracle.pl hammer --dsn DSN --args JSON --ids ID,ID.. --count N --tag T
+#   oracle.pl cookie --dsn DSN --args JSON --id ID [--cookie JSON] [--header JSON]
+#   oracle.pl request --name NAME                    CGI->new from the CGI environment
+#
+# With CGISESS_ORACLE_TIME=EPOCH set, time() is that instant everywhere (CGI::Session,
+# CGI.pm's cookie dates and Date header), so output that contains the time is exact.
 #
 # Exit status: 0 when Perl did its work, including when CGI::Session itself reported
 # an error (printed as {"error":"..."}); 2 for a usage error or a bug in this script.
 use strict;
 use warnings;
+
+BEGIN {
+    # Before any module is compiled, so that every later time() call sees it.
+    if (defined $ENV{CGISESS_ORACLE_TIME}) {
+        my $frozen = 0 + $ENV{CGISESS_ORACLE_TIME};
+        no warnings 'once';
+        *CORE::GLOBAL::time = sub () { $frozen };
+    }
+}
 
 use B ();
 use Fcntl qw(:flock O_RDONLY);
@@ -57,6 +71,8 @@ sub main {
         hammer => \&cmd_hammer,
         purge  => \&cmd_purge,
         dump   => \&cmd_dump,
+        cookie  => \&cmd_cookie,
+        request => \&cmd_request,
     );
     my $run = defined $command ? $commands{$command} : undef;
     usage("unknown command " . ($command // '(none)')) unless $run;
@@ -279,6 +295,48 @@ sub cmd_hammer {
         }
     }
     print_json({ done => $done });
+}
+
+# $s->cookie(@cookie) and $s->header(@header) of CGI::Session->new(DSN, ID, ARGS), with
+# a CGI.pm query object built from the environment; then a flush. --cookie and
+# --header are JSON arrays of CGI.pm's named arguments, e.g. ["-secure", 1].
+sub cmd_cookie {
+    my $opt = options(\@_, 'dsn=s', 'args=s', 'id=s', 'cookie=s', 'header=s');
+    my @cookie = @{ json()->decode($opt->{cookie} // '[]') };
+    my @header = @{ json()->decode($opt->{header} // '[]') };
+    require CGI;
+    my $s = eval { CGI::Session->new($opt->{dsn}, $opt->{id}, session_args($opt)) };
+    return print_json({ error => "died: $@" }) if $@;
+    return print_json({ error => CGI::Session->errstr }) unless $s;
+    my $cookie = $s->cookie(@cookie);
+    my %report = (
+        id         => "" . ($s->id // ''),
+        is_new     => bool($s->is_new),
+        is_expired => bool($s->is_expired),
+        cookie     => ref $cookie ? $cookie->as_string : $cookie,
+        # $s->header itself; with cookie attributes, what it does with them passed on.
+        header     => @cookie ? $s->query->header(-cookie => $cookie, -type => 'text/html', @header)
+                              : $s->header(@header),
+    );
+    $s->flush or return print_json({ error => "flush: " . $s->errstr });
+    print_json(\%report);
+}
+
+# What CGI.pm's CGI->new reads from the CGI environment (REQUEST_METHOD, QUERY_STRING,
+# HTTP_COOKIE, CONTENT_TYPE, CONTENT_LENGTH and the body on stdin): the claimed id
+# as CGI::Session takes it, every parameter in order, and what is left on stdin.
+sub cmd_request {
+    my $opt = options(\@_, 'name=s');
+    my $name = $opt->{name} // 'CGISESSID';
+    require CGI;
+    binmode STDIN;
+    my $q = CGI->new;
+    my $claimed = $q->cookie($name) || $q->param($name);
+    print_json({
+        claimed => to_typed($claimed),
+        params  => [map { [to_typed($_), [map { to_typed($_) } $q->multi_param($_)]] } $q->param],
+        rest    => to_typed(read_stdin()),
+    });
 }
 
 sub bool { $_[0] ? JSON::PP::true : JSON::PP::false }
