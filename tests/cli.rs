@@ -110,7 +110,11 @@ fn show_prints_every_serializers_format_and_the_raw_record() {
     let stored = config(dir.path()).peek(id).unwrap().unwrap();
     let raw = cgisess(dir.path(), &["show", id, "--format", "raw"]).stdout;
     let path = dir.path().join(format!("cgisess_{id}"));
-    assert_eq!(raw, std::fs::read(&path).unwrap(), "raw is the stored bytes");
+    assert_eq!(
+        raw,
+        std::fs::read(&path).unwrap(),
+        "raw is the stored bytes"
+    );
     for format in ["default", "storable", "freezethaw", "yaml", "json"] {
         let out = cgisess(dir.path(), &["show", id, "--format", format]);
         assert!(out.status.success(), "{format}");

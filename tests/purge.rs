@@ -357,7 +357,7 @@ fn jobs_leave_the_same_store_as_one_thread() {
     assert_same_counts(&a, &b);
     assert_eq!(a["expired"], 200);
     assert_eq!(dir_contents(one.path()), dir_contents(many.path()));
-    // 0 means one thread per CPU.
+    // 0 means two threads per CPU.
     let auto = store.copy();
     let c = summary(store.cgisess_in(auto.path(), &["purge", "--json", "-j", "0"]));
     assert_eq!(c["expired"], 200);

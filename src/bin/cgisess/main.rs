@@ -113,7 +113,8 @@ pub enum Command {
         /// `--progress` / `--no-progress`.
         #[command(flatten)]
         progress: purge::ProgressFlags,
-        /// Threads judging records while one lists the store (0: one per CPU).
+        /// Threads judging records while one lists the store (0: two per CPU, since
+        /// removals wait on the disk).
         #[arg(long, short = 'j', default_value_t = 1, value_name = "N")]
         jobs: usize,
     },

@@ -55,7 +55,8 @@ const LOG_EVERY: Duration = Duration::from_secs(5);
 
 pub fn run(config: &Config, options: Options, out: &mut impl Write) -> Result<()> {
     let jobs = match options.jobs {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        // A purge waits on the disk (removals) as much as it computes.
+        0 => 2 * std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     };
     let verb = if options.dry_run { "checked" } else { "purged" };
