@@ -251,18 +251,11 @@ impl<'c> Judge<'c> {
     /// Perl acts on the id a record holds, not the one it is stored under (spec §2.3
     /// step 8); a record stored under another id is acted on through the contract.
     fn apply_elsewhere(&self, other: &str, verdict: Verdict) -> Result<Swept> {
-        let driver = self.config.driver();
-        Ok(match verdict {
-            Verdict::Keep => Swept::Kept,
-            Verdict::Remove => {
-                driver.remove(other)?;
-                Swept::Removed
-            }
-            Verdict::Replace { data, expires_in } => {
-                driver.store_expiring(other, &data, expires_in)?;
-                Swept::Replaced
-            }
-        })
+        Ok(cgi_session_drivers::sweep::apply(
+            self.config.driver(),
+            other,
+            verdict,
+        )?)
     }
 
     fn count(&mut self, swept: Swept, cleared: usize) {

@@ -59,7 +59,17 @@ pub(crate) fn through_contract(
     let Some(record) = driver.retrieve(id)? else {
         return Ok(Swept::Missing);
     };
-    Ok(match decide(&record) {
+    apply(driver, id, decide(&record))
+}
+
+/// Does what `verdict` says to the record of `id` through the contract methods
+/// (`remove`, `store_expiring`), with no check that the record is unchanged.
+pub fn apply(
+    driver: &(impl crate::Driver + ?Sized),
+    id: &str,
+    verdict: Verdict,
+) -> Result<Swept, crate::Error> {
+    Ok(match verdict {
         Verdict::Keep => Swept::Kept,
         Verdict::Remove => {
             driver.remove(id)?;
