@@ -10,8 +10,7 @@ use cgi_session_serializers::{Hash, PerlString, Value};
 
 use crate::config::Config;
 use crate::error::Result;
-use crate::expiry;
-use crate::session::{fate, keys, thaw_record, Fate};
+use crate::session::{expires_in, fate, keys, thaw_record, Fate};
 
 /// When a stored session expires if nobody loads it again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,13 +53,9 @@ impl Lifetime {
             Fate::Live => 0,
         };
         let mut lifetime = Lifetime::times(data, expired_params);
-        if let Some(etime) = get(data, keys::ETIME).filter(|e| e.is_true()) {
-            // Live, so `ATIME + ETIME > now`; Perl numifies a missing ATIME as 0.
-            let atime = get(data, keys::ATIME)
-                .and_then(Value::to_number)
-                .map_or(0.0, |n| n.as_f64());
-            let left = (atime + expiry::seconds(etime) - now as f64).ceil();
-            lifetime.expiry = Expiry::In(left.max(1.0) as u64);
+        // Live, so what is left is what a flush hands a store with a native TTL.
+        if let Some(left) = expires_in(data, now) {
+            lifetime.expiry = Expiry::In(left.as_secs());
         }
         lifetime
     }

@@ -26,11 +26,11 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Instant;
 
-use cgi_session_serializers::{Hash, PerlString, Value};
+use cgi_session_serializers::{Hash, Value};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::session::{expires_in, fate, keys, thaw_record, Fate};
+use crate::session::{expires_in, fate, keys, stored_seconds, thaw_record, Fate, EXPIRY_KEYS};
 
 /// How a migration runs. The default copies every session, expired ones included,
 /// and keeps the target's copy of a session when it is at least as recent.
@@ -184,7 +184,10 @@ impl Copier<'_> {
         let Some(bytes) = self.source.driver().retrieve(id)? else {
             return Ok(Outcome::Missing);
         };
-        let data = thaw_record(self.source, id, &bytes, None)?;
+        // A verbatim copy decides on the reserved keys alone; a re-serialized one
+        // needs everything.
+        let fields = self.verbatim.then_some(EXPIRY_KEYS);
+        let data = thaw_record(self.source, id, &bytes, fields)?;
         let now = self.source.now();
         if self.options.skip_expired && matches!(fate(&data, now), Fate::Expired) {
             return Ok(Outcome::Expired);
@@ -227,13 +230,6 @@ impl Copier<'_> {
                 source: Box::new(source),
             }
         })?;
-        Ok(atime(&held) >= atime(data))
+        Ok(stored_seconds(&held, keys::ATIME) >= stored_seconds(data, keys::ATIME))
     }
-}
-
-/// `_SESSION_ATIME` as Perl numifies it (missing is 0).
-fn atime(data: &Hash) -> f64 {
-    data.get(&PerlString::from_text(keys::ATIME))
-        .and_then(Value::to_number)
-        .map_or(0.0, |n| n.as_f64())
 }

@@ -29,7 +29,7 @@ use cgi_session_serializers::Value;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::session::{clear_params, expires_in, fate, keys, stored_id, thaw_record, Fate};
+use crate::session::{clear_params, expires_in, fate, stored_id, thaw_record, Fate, EXPIRY_KEYS};
 
 /// How a purge runs.
 #[derive(Debug, Clone, Copy)]
@@ -282,14 +282,11 @@ fn as_swept(verdict: &Verdict) -> Swept {
     }
 }
 
-/// The keys a purge decision reads (spec §2.3 steps 8–10).
-const DECIDING_KEYS: &[&str] = &[keys::ID, keys::ATIME, keys::ETIME, keys::EXPIRE_LIST];
-
 /// Judges one record as a read-only load would (spec §4 step 3): the id to act on
 /// (the one the record holds), the verdict, and how many parameters it clears.
 fn decide(config: &Config, id: &str, bytes: &[u8]) -> Result<(String, Verdict, usize)> {
     // The reserved keys decide; the rest is read only if parameters must be cleared.
-    let reserved = thaw_record(config, id, bytes, Some(DECIDING_KEYS))?;
+    let reserved = thaw_record(config, id, bytes, Some(EXPIRY_KEYS))?;
     let target = stored_id(&reserved).unwrap_or_else(|| id.to_string());
     let now = config.now();
     let (verdict, cleared) =

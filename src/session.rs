@@ -593,6 +593,11 @@ pub(crate) fn thaw_record(
     }
 }
 
+/// The keys [`fate`] and [`expires_in`] read, with the id: what a caller that judges a
+/// record without loading it asks a serializer for
+/// ([`Serializer::thaw_fields`](cgi_session_serializers::Serializer::thaw_fields)).
+pub(crate) const EXPIRY_KEYS: &[&str] = &[keys::ID, keys::ATIME, keys::ETIME, keys::EXPIRE_LIST];
+
 /// The id a record's data holds (`_SESSION_ID` as text), `None` when undef.
 pub(crate) fn stored_id(data: &Hash) -> Option<String> {
     match data.get(&key(keys::ID))? {
@@ -664,7 +669,7 @@ pub(crate) fn expires_in(data: &Hash, now: i64) -> Option<std::time::Duration> {
 }
 
 /// The numeric value of a reserved time key, as Perl numifies it (missing is 0).
-fn stored_seconds(data: &Hash, name: &str) -> f64 {
+pub(crate) fn stored_seconds(data: &Hash, name: &str) -> f64 {
     data.get(&key(name))
         .and_then(Value::to_number)
         .map_or(0.0, |n| n.as_f64())

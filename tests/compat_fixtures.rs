@@ -104,6 +104,37 @@ fn rust_reads_every_fixture_as_perl_does() {
     });
 }
 
+/// What a purge reads of each Perl-written record (its `_SESSION_*` keys, through
+/// the Data::Dumper fast path where it applies) is what the full reader gives.
+#[test]
+fn reserved_keys_read_alone_agree_with_the_whole_record() {
+    const KEYS: &[&str] = &[
+        "_SESSION_ID",
+        "_SESSION_ATIME",
+        "_SESSION_ETIME",
+        "_SESSION_EXPIRE_LIST",
+    ];
+    for_each_fixture(|set, id| {
+        let bytes = fixtures::raw(set, id);
+        let serializer = serializer_of(set);
+        let whole = serializer.thaw(&bytes).map_err(|e| e.to_string())?;
+        let some = serializer
+            .thaw_fields(&bytes, KEYS)
+            .map_err(|e| e.to_string())?;
+        for key in KEYS {
+            let key = cgi_session::PerlString::from_text(key);
+            let (a, b) = (
+                whole.as_hash().and_then(|h| h.get(&key)),
+                some.as_hash().and_then(|h| h.get(&key)),
+            );
+            if a != b {
+                return Err(format!("{key:?}: whole {a:?}, alone {b:?}"));
+            }
+        }
+        Ok(())
+    });
+}
+
 #[test]
 fn cyclic_records_are_refused_clearly() {
     let set = "file-default-cyclic";

@@ -351,9 +351,9 @@ impl Driver for FileDriver {
             Verdict::Remove => {
                 self.lock(&file, true)
                     .map_err(io_error("sweep", "couldn't lock", &path))?;
-                let mut now = Vec::with_capacity(buf.len());
-                file.seek(io::SeekFrom::Start(0))
-                    .and_then(|_| read_whole(&mut file, &mut now))
+                let now = file
+                    .seek(io::SeekFrom::Start(0))
+                    .and_then(|_| read_record(&mut file))
                     .map_err(io_error("sweep", "couldn't re-read", &path))?;
                 if now != *buf {
                     return Ok(Swept::Changed);
