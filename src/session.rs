@@ -18,6 +18,7 @@
 //! Perl. **Call [`Session::flush`] explicitly** where errors matter: it returns
 //! every one, and a session that is clean after a flush does nothing on drop.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use cgi_session_serializers::{Hash, PerlString, Value};
@@ -339,7 +340,7 @@ impl Session {
 
     /// Whether the session has no id (nothing was found, or it was deleted and flushed).
     pub fn is_empty(&self) -> bool {
-        self.id().is_none()
+        id_text(&self.data).is_none()
     }
 
     /// Creation time, epoch seconds.
@@ -553,7 +554,7 @@ impl Session {
 
     /// Whether a flush would touch the store.
     pub fn is_dirty(&self) -> bool {
-        self.id().is_some_and(|id| !id.is_empty() && id != "0")
+        id_text(&self.data).is_some_and(|id| !id.is_empty() && id != "0")
             && [Status::NEW, Status::MODIFIED, Status::DELETED]
                 .iter()
                 .any(|s| self.status.contains(*s))
@@ -600,9 +601,17 @@ pub(crate) const EXPIRY_KEYS: &[&str] = &[keys::ID, keys::ATIME, keys::ETIME, ke
 
 /// The id a record's data holds (`_SESSION_ID` as text), `None` when undef.
 pub(crate) fn stored_id(data: &Hash) -> Option<String> {
+    id_text(data).map(Cow::into_owned)
+}
+
+/// [`stored_id`], borrowed from the data when it is a string, as it nearly always is.
+fn id_text(data: &Hash) -> Option<Cow<'_, str>> {
     match data.get(&key(keys::ID))? {
         Value::Undef => None,
-        v => v.to_perl_string().map(|s| s.to_text().into_owned()),
+        Value::Str(s) => Some(s.to_text()),
+        v => v
+            .to_perl_string()
+            .map(|s| Cow::Owned(s.to_text().into_owned())),
     }
 }
 

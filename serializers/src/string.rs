@@ -18,10 +18,37 @@ use std::hash::{Hash as StdHash, Hasher};
 pub const MAX_CODE_POINT: u32 = 0x7FFF_FFFF;
 
 /// A Perl string: bytes, or characters when [`is_utf8`](Self::is_utf8) is true.
-#[derive(Clone, Default)]
+///
+/// Strings of up to [`INLINE_BYTES`] bytes are held inline, without an allocation of
+/// their own: most keys and values of a session are that short, and a thawed session
+/// is made of little else. Longer strings are one exact-size heap slice.
+#[derive(Clone)]
 pub struct PerlString {
-    bytes: Vec<u8>,
-    utf8: bool,
+    repr: Repr,
+}
+
+/// The most bytes a [`PerlString`] holds without a heap allocation: what fits in the
+/// 32 bytes a heap string takes anyway (a `Value` stays 32 bytes).
+pub const INLINE_BYTES: usize = 30;
+
+/// The flag lives in both variants so that the enum needs no room for a tag of its own.
+#[derive(Clone)]
+enum Repr {
+    Inline {
+        utf8: bool,
+        len: u8,
+        buf: [u8; INLINE_BYTES],
+    },
+    Heap {
+        utf8: bool,
+        bytes: Box<[u8]>,
+    },
+}
+
+impl Default for PerlString {
+    fn default() -> Self {
+        PerlString::new(&[], false)
+    }
 }
 
 /// Why a byte sequence is not a valid Perl character string.
@@ -40,35 +67,72 @@ impl fmt::Display for InvalidUtf8 {
 impl std::error::Error for InvalidUtf8 {}
 
 impl PerlString {
-    /// A byte string (UTF-8 flag off), as Perl holds raw bytes from a form or a file.
-    pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Self {
-        PerlString {
-            bytes: bytes.into(),
-            utf8: false,
+    /// The string of `bytes` with the flag `utf8`, copied (inline when short).
+    fn new(bytes: &[u8], utf8: bool) -> Self {
+        let repr = match <[u8; INLINE_BYTES]>::try_from(bytes) {
+            // Exactly full: no padding to add.
+            Ok(buf) => Repr::Inline {
+                utf8,
+                len: INLINE_BYTES as u8,
+                buf,
+            },
+            Err(_) if bytes.len() < INLINE_BYTES => {
+                let mut buf = [0; INLINE_BYTES];
+                buf[..bytes.len()].copy_from_slice(bytes);
+                Repr::Inline {
+                    utf8,
+                    len: bytes.len() as u8,
+                    buf,
+                }
+            }
+            Err(_) => Repr::Heap {
+                utf8,
+                bytes: bytes.into(),
+            },
+        };
+        PerlString { repr }
+    }
+
+    /// The string of `bytes` with the flag `utf8`, keeping the vector's allocation when
+    /// the string is too long to be held inline.
+    fn from_vec(bytes: Vec<u8>, utf8: bool) -> Self {
+        if bytes.len() <= INLINE_BYTES {
+            return PerlString::new(&bytes, utf8);
         }
+        PerlString {
+            repr: Repr::Heap {
+                utf8,
+                bytes: bytes.into_boxed_slice(),
+            },
+        }
+    }
+
+    /// A byte string (UTF-8 flag off), as Perl holds raw bytes from a form or a file.
+    /// A borrowed slice is better given as `PerlString::from(slice)`, which copies a
+    /// short string inline without going through a `Vec`.
+    pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Self {
+        PerlString::from_vec(bytes.into(), false)
     }
 
     /// A character string from Rust text. ASCII-only text is kept as bytes,
     /// which is what Perl does with such literals; anything else gets the UTF-8 flag.
     pub fn from_text(text: &str) -> Self {
-        PerlString {
-            bytes: text.as_bytes().to_vec(),
-            utf8: !text.is_ascii(),
-        }
+        PerlString::new(text.as_bytes(), !text.is_ascii())
     }
 
     /// Perl's internal form of a character string: lax UTF-8 bytes with the flag on.
     /// The bytes are checked; surrogates and code points above 0x10FFFF are allowed, as in Perl.
     pub fn from_utf8_internal(bytes: impl Into<Vec<u8>>) -> Result<Self, InvalidUtf8> {
         let bytes = bytes.into();
-        let mut at = 0;
-        while at < bytes.len() {
-            match decode_lax(&bytes[at..]) {
-                Some((_, len)) => at += len,
-                None => return Err(InvalidUtf8 { offset: at }),
-            }
-        }
-        Ok(PerlString { bytes, utf8: true })
+        check_lax(&bytes)?;
+        Ok(PerlString::from_vec(bytes, true))
+    }
+
+    /// [`from_utf8_internal`](Self::from_utf8_internal) of borrowed bytes, copied
+    /// (inline when short) only once they are checked.
+    pub(crate) fn from_utf8_internal_slice(bytes: &[u8]) -> Result<Self, InvalidUtf8> {
+        check_lax(bytes)?;
+        Ok(PerlString::new(bytes, true))
     }
 
     /// A string from code points. If every code point is at most 0xFF the result is a
@@ -88,52 +152,60 @@ impl PerlString {
         for c in points {
             encode_lax(c, &mut bytes);
         }
-        Ok(PerlString { bytes, utf8: true })
+        Ok(PerlString::from_vec(bytes, true))
     }
 
     /// Perl's internal form of a character string that this crate encoded itself with
     /// [`encode_lax`], so that the check [`from_utf8_internal`](Self::from_utf8_internal)
-    /// makes would always pass.
-    pub(crate) fn from_encoded_lax(bytes: Vec<u8>) -> Self {
-        debug_assert!(PerlString::from_utf8_internal(bytes.clone()).is_ok());
-        PerlString { bytes, utf8: true }
+    /// makes would always pass; copied from a buffer the caller reuses.
+    pub(crate) fn from_encoded_lax_slice(bytes: &[u8]) -> Self {
+        debug_assert!(check_lax(bytes).is_ok());
+        PerlString::new(bytes, true)
     }
 
     /// Whether Perl holds this string with the UTF-8 flag on.
     pub fn is_utf8(&self) -> bool {
-        self.utf8
+        match self.repr {
+            Repr::Inline { utf8, .. } | Repr::Heap { utf8, .. } => utf8,
+        }
     }
 
     /// The stored bytes: raw bytes, or Perl's internal UTF-8 when [`is_utf8`](Self::is_utf8).
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes
+        match &self.repr {
+            Repr::Inline { len, buf, .. } => &buf[..usize::from(*len)],
+            Repr::Heap { bytes, .. } => bytes,
+        }
     }
 
     /// Consumes the string, giving its stored bytes (see [`as_bytes`](Self::as_bytes)).
     pub fn into_bytes(self) -> Vec<u8> {
-        self.bytes
+        match self.repr {
+            Repr::Inline { len, buf, .. } => buf[..usize::from(len)].to_vec(),
+            Repr::Heap { bytes, .. } => bytes.into_vec(),
+        }
     }
 
     /// The number of stored bytes.
     pub fn byte_len(&self) -> usize {
-        self.bytes.len()
+        self.as_bytes().len()
     }
 
     /// Whether the string is empty.
     pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
+        self.as_bytes().is_empty()
     }
 
     /// True when every code point is ASCII (then the flag makes no difference to Perl).
     pub fn is_ascii(&self) -> bool {
-        self.bytes.is_ascii()
+        self.as_bytes().is_ascii()
     }
 
     /// The code points, as Perl's `ord` sees them.
     pub fn code_points(&self) -> CodePoints<'_> {
         CodePoints {
-            bytes: &self.bytes,
-            utf8: self.utf8,
+            bytes: self.as_bytes(),
+            utf8: self.is_utf8(),
         }
     }
 
@@ -141,8 +213,9 @@ impl PerlString {
     /// Unicode scalar values become U+FFFD). A byte string is read as UTF-8 when it is
     /// valid UTF-8 — what most Perl CGI programs store — and as Latin-1 otherwise.
     pub fn to_text(&self) -> Cow<'_, str> {
-        if self.utf8 {
-            if let Ok(s) = std::str::from_utf8(&self.bytes) {
+        let bytes = self.as_bytes();
+        if self.is_utf8() {
+            if let Ok(s) = std::str::from_utf8(bytes) {
                 return Cow::Borrowed(s);
             }
             return Cow::Owned(
@@ -151,17 +224,18 @@ impl PerlString {
                     .collect(),
             );
         }
-        match std::str::from_utf8(&self.bytes) {
+        match std::str::from_utf8(bytes) {
             Ok(s) => Cow::Borrowed(s),
-            Err(_) => Cow::Owned(self.bytes.iter().map(|&b| b as char).collect()),
+            Err(_) => Cow::Owned(bytes.iter().map(|&b| b as char).collect()),
         }
     }
 
     /// The string as Rust text if it is exactly that: a character string of Unicode
     /// scalar values, or a byte string that is pure ASCII.
     pub fn as_str(&self) -> Option<&str> {
-        if self.utf8 || self.bytes.is_ascii() {
-            std::str::from_utf8(&self.bytes).ok()
+        let bytes = self.as_bytes();
+        if self.is_utf8() || bytes.is_ascii() {
+            std::str::from_utf8(bytes).ok()
         } else {
             None
         }
@@ -169,10 +243,10 @@ impl PerlString {
 
     /// The same code points held as bytes (Perl's `utf8::downgrade`), if all are at most 0xFF.
     pub fn downgraded(&self) -> Option<PerlString> {
-        if !self.utf8 {
+        if !self.is_utf8() {
             return Some(self.clone());
         }
-        let mut out = Vec::with_capacity(self.bytes.len());
+        let mut out = Vec::with_capacity(self.byte_len());
         for c in self.code_points() {
             out.push(u8::try_from(c).ok()?);
         }
@@ -182,15 +256,28 @@ impl PerlString {
     /// The UTF-8 encoding of the code points, as Perl's `utf8::encode` gives it
     /// (bytes stay bytes only if they are ASCII; 0x80..=0xFF become two bytes).
     pub fn utf8_encoded(&self) -> Vec<u8> {
-        if self.utf8 {
-            return self.bytes.clone();
+        let bytes = self.as_bytes();
+        if self.is_utf8() {
+            return bytes.to_vec();
         }
-        let mut out = Vec::with_capacity(self.bytes.len());
-        for &b in &self.bytes {
+        let mut out = Vec::with_capacity(bytes.len());
+        for &b in bytes {
             encode_lax(b as u32, &mut out);
         }
         out
     }
+}
+
+/// Checks that `bytes` are Perl's lax UTF-8 throughout.
+fn check_lax(bytes: &[u8]) -> Result<(), InvalidUtf8> {
+    let mut at = 0;
+    while at < bytes.len() {
+        match decode_lax(&bytes[at..]) {
+            Some((_, len)) => at += len,
+            None => return Err(InvalidUtf8 { offset: at }),
+        }
+    }
+    Ok(())
 }
 
 /// Iterator over the code points of a [`PerlString`].
@@ -288,8 +375,8 @@ pub fn decode_lax(bytes: &[u8]) -> Option<(u32, usize)> {
 
 impl PartialEq for PerlString {
     fn eq(&self, other: &Self) -> bool {
-        if self.utf8 == other.utf8 || (self.is_ascii() && other.is_ascii()) {
-            return self.bytes == other.bytes;
+        if self.is_utf8() == other.is_utf8() || (self.is_ascii() && other.is_ascii()) {
+            return self.as_bytes() == other.as_bytes();
         }
         self.code_points().eq(other.code_points())
     }
@@ -307,15 +394,16 @@ impl Ord for PerlString {
     /// Perl's `cmp`: by code point. UTF-8 byte order equals code point order,
     /// so strings with the same flag compare as bytes.
     fn cmp(&self, other: &Self) -> Ordering {
-        if self.utf8 == other.utf8 {
+        if self.is_utf8() == other.is_utf8() {
+            let (a, b) = (self.as_bytes(), other.as_bytes());
             // Hash keys mostly differ in their first byte: decide those without a
             // call to `memcmp` (this is the comparison every B-tree search makes).
-            if let (Some(a), Some(b)) = (self.bytes.first(), other.bytes.first()) {
-                if a != b {
-                    return a.cmp(b);
+            if let (Some(x), Some(y)) = (a.first(), b.first()) {
+                if x != y {
+                    return x.cmp(y);
                 }
             }
-            return self.bytes.cmp(&other.bytes);
+            return a.cmp(b);
         }
         self.code_points().cmp(other.code_points())
     }
@@ -331,10 +419,10 @@ impl StdHash for PerlString {
 
 impl fmt::Debug for PerlString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.utf8 {
+        if self.is_utf8() {
             write!(f, "{:?}", self.to_text())
         } else {
-            write!(f, "b\"{}\"", self.bytes.escape_ascii())
+            write!(f, "b\"{}\"", self.as_bytes().escape_ascii())
         }
     }
 }
@@ -354,16 +442,14 @@ impl From<&str> for PerlString {
 impl From<String> for PerlString {
     fn from(text: String) -> Self {
         let utf8 = !text.is_ascii();
-        PerlString {
-            bytes: text.into_bytes(),
-            utf8,
-        }
+        PerlString::from_vec(text.into_bytes(), utf8)
     }
 }
 
 impl From<&[u8]> for PerlString {
+    /// A byte string copied from `bytes`: inline when short, with no `Vec` in between.
     fn from(bytes: &[u8]) -> Self {
-        PerlString::from_bytes(bytes)
+        PerlString::new(bytes, false)
     }
 }
 
@@ -374,14 +460,19 @@ impl From<Vec<u8>> for PerlString {
 }
 
 impl PartialEq<str> for PerlString {
+    /// Perl's `eq` against Rust text, without building a [`PerlString`].
     fn eq(&self, other: &str) -> bool {
-        *self == PerlString::from_text(other)
+        // Lax UTF-8 of Unicode scalar values is their UTF-8; ASCII is the same either way.
+        if self.is_utf8() || other.is_ascii() {
+            return self.as_bytes() == other.as_bytes();
+        }
+        self.code_points().eq(other.chars().map(u32::from))
     }
 }
 
 impl PartialEq<&str> for PerlString {
     fn eq(&self, other: &&str) -> bool {
-        *self == PerlString::from_text(other)
+        *self == **other
     }
 }
 
@@ -423,6 +514,28 @@ mod tests {
             Err(InvalidUtf8 { offset: 1 })
         );
         assert!(decode_lax(&[0xC0, 0x80]).is_none(), "overlong NUL refused");
+    }
+
+    #[test]
+    fn short_and_long_strings_are_the_same_strings() {
+        for len in [0, 1, INLINE_BYTES - 1, INLINE_BYTES, INLINE_BYTES + 1, 100] {
+            let bytes: Vec<u8> = (0..len).map(|n| b'a' + (n % 26) as u8).collect();
+            let from_vec = PerlString::from_bytes(bytes.clone());
+            let from_slice = PerlString::from(&bytes[..]);
+            assert_eq!(from_vec.as_bytes(), &bytes[..], "{len}");
+            assert_eq!(from_slice.as_bytes(), &bytes[..], "{len}");
+            assert_eq!(from_vec, from_slice);
+            assert_eq!(from_vec.clone().into_bytes(), bytes);
+            assert!(!from_vec.is_utf8());
+            let text = String::from_utf8(bytes).unwrap() + "é";
+            let chars = PerlString::from(text.clone());
+            assert!(chars.is_utf8());
+            assert_eq!(chars, PerlString::from_text(&text));
+            assert_eq!(chars, *text.as_str());
+            assert_eq!(chars.byte_len(), len + 2);
+        }
+        assert_eq!(PerlString::from_bytes(b"caf\xe9".to_vec()), "café");
+        assert_ne!(PerlString::from_bytes("café".as_bytes()), "café");
     }
 
     #[test]

@@ -288,7 +288,7 @@ pub(super) fn hash_key<'a>(i: In<'a>, scratch: &mut Vec<u8>) -> PResult<'a, Perl
             return refuse(i, "unsupported bareword hash key: quote it");
         }
     }
-    Ok((rest, PerlString::from_bytes(text)))
+    Ok((rest, PerlString::from(text)))
 }
 
 /// An array subscript: a canonical non-negative decimal.

@@ -6,6 +6,8 @@
 //! found eight bytes at a time and copied in runs, and a string read without escapes
 //! costs one allocation of its own size.
 
+use std::borrow::Cow;
+
 use super::lexer::{expected, is_word, refuse, run_len, In, PResult};
 use crate::string::{decode_lax, encode_lax, MAX_CODE_POINT};
 use crate::PerlString;
@@ -38,14 +40,15 @@ fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
         .map(|p| base + p)
 }
 
-/// `'...'`: bytes, where only `\\` and `\'` are escapes (a lone `\` stays).
-pub(super) fn single_quoted(i: In) -> PResult<Vec<u8>> {
+/// `'...'`: bytes, where only `\\` and `\'` are escapes (a lone `\` stays). Text
+/// without escapes is borrowed from the input.
+pub(super) fn single_quoted(i: In<'_>) -> PResult<'_, Cow<'_, [u8]>> {
     let Some(mut rest) = i.strip_prefix(b"'") else {
         return expected(i, "`'`");
     };
-    // Most strings have no escape: one copy of the text between the quotes.
+    // Most strings have no escape: the text between the quotes as it is.
     if let Some(end) = find2(rest, b'\'', b'\\').filter(|&at| rest[at] == b'\'') {
-        return Ok((&rest[end + 1..], rest[..end].to_vec()));
+        return Ok((&rest[end + 1..], Cow::Borrowed(&rest[..end])));
     }
     let mut out = Vec::new();
     loop {
@@ -54,7 +57,7 @@ pub(super) fn single_quoted(i: In) -> PResult<Vec<u8>> {
         };
         out.extend_from_slice(&rest[..at]);
         if rest[at] == b'\'' {
-            return Ok((&rest[at + 1..], out));
+            return Ok((&rest[at + 1..], Cow::Owned(out)));
         }
         match rest.get(at + 1) {
             Some(&c @ (b'\\' | b'\'')) => {
@@ -104,15 +107,14 @@ impl Text<'_> {
         encode_lax(c, self.bytes);
     }
 
-    /// The string, in a buffer of its own size.
+    /// The string, copied out of the reused buffer.
     fn finish(self) -> PerlString {
-        let bytes = self.bytes.as_slice().to_vec();
         if self.wide {
             // Every code point went through `encode_lax`, and was checked against
             // MAX_CODE_POINT on the way in.
-            PerlString::from_encoded_lax(bytes)
+            PerlString::from_encoded_lax_slice(self.bytes)
         } else {
-            PerlString::from_bytes(bytes)
+            PerlString::from(self.bytes.as_slice())
         }
     }
 }
@@ -247,9 +249,18 @@ pub(super) fn string<'a>(
     scratch: &mut Vec<u8>,
 ) -> PResult<'a, PerlString> {
     match i.first() {
-        Some(b'\'') => single_quoted(i).map(|(rest, s)| (rest, PerlString::from_bytes(s))),
+        Some(b'\'') => single_quoted(i).map(|(rest, s)| (rest, byte_string(s))),
         Some(b'"') => double_quoted(i, scratch),
         _ => expected(i, what),
+    }
+}
+
+/// A byte string of text read from the input: copied (inline when short) if
+/// borrowed, the unescaped buffer kept if not.
+pub(super) fn byte_string(text: Cow<'_, [u8]>) -> PerlString {
+    match text {
+        Cow::Borrowed(bytes) => PerlString::from(bytes),
+        Cow::Owned(bytes) => PerlString::from_bytes(bytes),
     }
 }
 

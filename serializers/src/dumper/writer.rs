@@ -25,7 +25,13 @@ const VAR: &[u8] = b"$D";
 
 /// Writes `$D = VALUE;` then the fix-ups, then the `;$D` CGI::Session appends.
 pub(super) fn freeze(data: &Value) -> Result<Vec<u8>, Error> {
-    let mut w = Writer::default();
+    // Room for a typical session record and the names of its references, so that
+    // writing one grows neither buffer.
+    let mut w = Writer {
+        out: Vec::with_capacity(1024),
+        name: Vec::with_capacity(64),
+        ..Writer::default()
+    };
     w.out.extend_from_slice(VAR);
     w.out.extend_from_slice(b" = ");
     w.name.extend_from_slice(VAR);

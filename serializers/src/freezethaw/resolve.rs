@@ -27,7 +27,7 @@ pub(super) fn build(parsed: &Parsed, src: &[u8]) -> Result<Value, Error> {
             let take = |values: &mut Vec<Value>, kid: usize| std::mem::take(&mut values[kid]);
             let (value, depth) = match &parsed.nodes[id] {
                 Node::Undef => (Value::Undef, 0),
-                Node::Str(bytes) => (Value::bytes(&src[bytes.clone()]), 0),
+                Node::Str(bytes) => (Value::Str(PerlString::from(&src[bytes.clone()])), 0),
                 Node::Array(items) => (
                     Value::Array(Arc::new(
                         items.iter().map(|&k| take(&mut values, k)).collect(),
@@ -38,10 +38,7 @@ pub(super) fn build(parsed: &Parsed, src: &[u8]) -> Result<Value, Error> {
                     let hash: BTreeMap<PerlString, Value> = pairs
                         .iter()
                         .map(|(key, k)| {
-                            (
-                                PerlString::from_bytes(&src[key.clone()]),
-                                take(&mut values, *k),
-                            )
+                            (PerlString::from(&src[key.clone()]), take(&mut values, *k))
                         })
                         .collect();
                     let depth = 1 + pairs.iter().map(|(_, k)| depths[*k]).max().unwrap_or(0);
@@ -62,7 +59,7 @@ pub(super) fn build(parsed: &Parsed, src: &[u8]) -> Result<Value, Error> {
                 }
                 Node::Object { class, value } => (
                     Value::Object(Arc::new(Object {
-                        class: PerlString::from_bytes(&src[class.clone()]),
+                        class: PerlString::from(&src[class.clone()]),
                         value: take(&mut values, *value),
                     })),
                     depths[*value],

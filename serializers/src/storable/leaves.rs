@@ -38,7 +38,7 @@ pub(super) fn string(input: &mut Input, len: usize, is_utf8: bool) -> Result<Val
     Ok(Value::Str(if is_utf8 {
         utf8(bytes, at)?
     } else {
-        PerlString::from_bytes(bytes)
+        PerlString::from(bytes)
     }))
 }
 
@@ -71,13 +71,13 @@ pub(super) fn hash_key(input: &mut Input, flagged: bool) -> Result<Option<PerlSt
             .for_each(|&b| encode_lax(u32::from(b), &mut upgraded));
         utf8(&upgraded, at)?
     } else {
-        PerlString::from_bytes(bytes)
+        PerlString::from(bytes)
     }))
 }
 
 /// Perl's internal UTF-8 from the image, checked.
 fn utf8(bytes: &[u8], at: usize) -> Result<PerlString, Error> {
-    PerlString::from_utf8_internal(bytes.to_vec()).map_err(|e| {
+    PerlString::from_utf8_internal_slice(bytes).map_err(|e| {
         syntax(
             at + e.offset,
             "malformed UTF-8 in a character string or key",
