@@ -90,6 +90,13 @@ impl Regexp {
             .iter()
             .any(|code| pattern.windows(code.len()).any(|w| w == *code))
     }
+
+    /// Why a reader refuses `pattern`, if it [runs code](Self::pattern_runs_code): Perl's
+    /// thaw compiles a stored regexp at run time, and dies on code in it.
+    pub(crate) fn code_refusal(pattern: &[u8]) -> Option<&'static str> {
+        Regexp::pattern_runs_code(pattern)
+            .then_some("the regexp holds code (`(?{...})`): Perl's thaw refuses to compile it too")
+    }
 }
 
 impl Value {

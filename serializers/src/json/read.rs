@@ -81,7 +81,7 @@ impl Reader {
                 Some(i) => Value::Int(i),
                 None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
             },
-            Json::String(s) => Value::bytes(s.as_bytes()),
+            Json::String(s) => Value::Str(PerlString::from(s.as_bytes())),
             Json::Array(items) => Value::from(
                 items
                     .iter()
@@ -145,6 +145,9 @@ impl Reader {
                     );
                 }
                 let pattern = at("$regexp", string(field("$regexp")))?;
+                if let Some(why) = Regexp::code_refusal(pattern.as_bytes()) {
+                    return fail("$regexp", why);
+                }
                 Value::Regexp(Arc::new(Regexp {
                     pattern,
                     flags: flags.to_string(),
@@ -217,7 +220,7 @@ impl Reader {
                 let value = at(key, self.value(json, depth + 1))?;
                 at(
                     key,
-                    insert(&mut hash, PerlString::from_bytes(key.as_bytes()), value),
+                    insert(&mut hash, PerlString::from(key.as_bytes()), value),
                 )?;
                 continue;
             }
@@ -264,7 +267,7 @@ fn fail<T>(segment: &str, message: impl Into<String>) -> Result<T, Fail> {
 /// A string in the mapping's string forms: plain, `$bytes` or `$chars`.
 fn string(json: &Json) -> Result<PerlString, Fail> {
     match json {
-        Json::String(s) => Ok(PerlString::from_bytes(s.as_bytes())),
+        Json::String(s) => Ok(PerlString::from(s.as_bytes())),
         Json::Object(map) => {
             string_form(map).unwrap_or_else(|| Err(Fail::new("expected a string")))
         }
@@ -278,7 +281,8 @@ fn string_form(map: &Map<String, Json>) -> Option<Result<PerlString, Fail>> {
     let result = match tag.as_str() {
         "$bytes" => latin1(json),
         "$chars" => text_of(json).and_then(|text| {
-            PerlString::from_utf8_internal(text.as_bytes()).map_err(|e| Fail::new(e.to_string()))
+            PerlString::from_utf8_internal_slice(text.as_bytes())
+                .map_err(|e| Fail::new(e.to_string()))
         }),
         _ => return None,
     };

@@ -527,7 +527,11 @@ impl Reader<'_> {
         };
         // Storable stores the pattern's bytes without their UTF-8 flag, and Perl's
         // thaw compiles them as bytes.
+        let at = self.input.pos();
         let pattern = PerlString::from_bytes(self.input.take(len, "a regexp")?);
+        if let Some(why) = Regexp::code_refusal(pattern.as_bytes()) {
+            return Err(unsupported(format!("at byte {at}: {why}")));
+        }
         let at = self.input.pos();
         let len = usize::from(self.input.byte("a regexp modifiers length")?);
         let flags = self.input.take(len, "regexp modifiers")?;

@@ -194,6 +194,11 @@ pub(super) fn build(
             format!("data nested deeper than {MAX_DEPTH} references"),
         ));
     }
+    if let Value::Regexp(re) = node.value.unblessed() {
+        if let Some(why) = Regexp::code_refusal(re.pattern.as_bytes()) {
+            return Err(unsupported(format!("at byte {at}: {why}")));
+        }
+    }
     Ok(node)
 }
 

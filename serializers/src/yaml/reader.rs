@@ -194,7 +194,12 @@ impl<'a> Reader<'a> {
                     }
                 }
                 let key = self.key(false)?;
-                if !(self.cur.peek() == Some(b':') && self.cur.spaced(1)) {
+                // `key:` then the end of input: Syck refuses it after the first key, and
+                // never writes it (an undef value is `~`); it is a record cut short.
+                if !(self.cur.peek() == Some(b':')
+                    && self.cur.at(1).is_some()
+                    && self.cur.spaced(1))
+                {
                     return Err(self.cur.error("expected ': ' after a mapping key"));
                 }
                 self.cur.pos += 1;
