@@ -15,8 +15,9 @@
 //!
 //! * **floor**: the system calls a cycle cannot avoid, with no decoding or encoding.
 //!   File: `open(O_RDONLY|O_NOFOLLOW)`, `flock(LOCK_SH)`, `read` to the end, `close`,
-//!   then `open(O_WRONLY|O_NOFOLLOW)`, `flock(LOCK_EX)`, `ftruncate`, `write` of the
-//!   same bytes, `close`. SQLite: the driver's `SELECT` of the row, then its `UPDATE`
+//!   then `open(O_WRONLY|O_NOFOLLOW)`, `flock(LOCK_EX)`, `write` of the same bytes,
+//!   `ftruncate` to their length, `close` (the file driver's order; Perl truncates
+//!   first). SQLite: the driver's `SELECT` of the row, then its `UPDATE`
 //!   of the same bytes in a `BEGIN IMMEDIATE` transaction, through rusqlite;
 //! * **rust**: [`Config::load`], [`Session::param`], [`Session::set_param`],
 //!   [`Session::flush`] on one [`Config`] (one connection for sqlite);
@@ -191,8 +192,9 @@ fn file_floor(path: &Path, buf: &mut Vec<u8>) {
         .open(path)
         .unwrap();
     file.lock().unwrap();
-    file.set_len(0).unwrap();
+    // The file driver's order: the record over the old one, then cut to its length.
     file.write_all(buf).unwrap();
+    file.set_len(buf.len() as u64).unwrap();
 }
 
 /// The SQLite floor: the driver's SELECT, then its UPDATE, in an immediate

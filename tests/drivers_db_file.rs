@@ -262,6 +262,7 @@ fn perl_and_rust_writers_share_a_db_file_without_losing_sessions() {
             args: args_json(&db),
             ids: (1..=4).map(|n| format!("shared{n}")).collect(),
             count: 15,
+            ..Plan::default()
         };
         run_mixed(&oracle, &plan, "hammer_child", 2, 2)
             .unwrap_or_else(|e| panic!("{serializer}:\n{e}"));

@@ -33,8 +33,9 @@ fn files_get_the_umask_option_less_the_process_umask() {
             "{id}"
         );
     }
-    // Directories are created with 0777 & ~umask, parents included (mkpath).
-    assert_eq!(mode_of(&sessions), 0o755);
+    // Missing parents get mkpath's 0777 & ~umask; the session directory UMask's
+    // access plus search, so other users cannot list the ids.
+    assert_eq!(mode_of(&sessions), 0o750);
     assert_eq!(mode_of(&dir.path().join("parent")), 0o755);
 }
 

@@ -11,7 +11,8 @@
 #   oracle.pl load   --dsn DSN --args JSON --id ID [--read-only]
 #   oracle.pl new    --dsn DSN --args JSON [--id ID] spec JSON on stdin
 #   oracle.pl lock   --file PATH --mode ex|sh --hold-ms N
-#   oracle.pl hammer --dsn DSN --args JSON --ids ID,ID.. --count N --tag T
+#   oracle.pl hammer --dsn DSN --args JSON --plan JSON --tag T
+#   oracle.pl crash-writer --dsn DSN --args JSON --id ID --start N
 #   oracle.pl cookie --dsn DSN --args JSON --id ID [--cookie JSON] [--header JSON]
 #   oracle.pl request --name NAME                    CGI->new from the CGI environment
 #
@@ -69,6 +70,7 @@ sub main {
         new    => \&cmd_new,
         lock   => \&cmd_lock,
         hammer => \&cmd_hammer,
+        'crash-writer' => \&cmd_crash_writer,
         purge  => \&cmd_purge,
         dump   => \&cmd_dump,
         cookie  => \&cmd_cookie,
@@ -277,24 +279,94 @@ sub cmd_lock {
 # flush for every id, as concurrent requests do. The DSN should use id:static so that
 # new() creates a missing id instead of drawing another. Any load that finds a record
 # it cannot read (a torn write) or a flush that fails ends the run with an error.
+# One writer of the concurrency tests (tests/common/hammer.rs, whose Rust writers do
+# the same): --plan is {ids, doomed, count, churn, role}. Each round it updates every
+# id of ids and doomed (new + param(TAG, round) + flush); a "deleter" then deletes
+# the doomed ids; with churn it creates keep.TAG.ROUND (expire 3600) and
+# eph.TAG.ROUND (expire 1); a "purger" runs find() with the purge callback of spec §4,
+# and once more after the last round, 1.2 s later. A failure is recorded and the
+# writer goes on: {ops => {update, delete, create, purge}, expired, failures => [...]}.
 sub cmd_hammer {
-    my $opt = options(\@_, 'dsn=s', 'args=s', 'ids=s', 'count=i', 'tag=s');
-    usage("hammer: --dsn --ids --count --tag") unless $opt->{dsn} && $opt->{ids} && $opt->{count} && $opt->{tag};
-    my $args = session_args($opt);
-    my @ids  = split /,/, $opt->{ids};
-    my $done = 0;
-    for my $round (1 .. $opt->{count}) {
-        for my $id (@ids) {
-            my $s = eval { CGI::Session->new($opt->{dsn}, $id, $args) };
-            return print_json({ error => "round $round, $id: died: $@", done => $done }) if $@;
-            return print_json({ error => "round $round, $id: " . CGI::Session->errstr, done => $done }) unless $s;
-            return print_json({ error => "round $round, $id: got id " . $s->id, done => $done }) unless $s->id eq $id;
-            $s->param($opt->{tag}, $round);
-            $s->flush or return print_json({ error => "round $round, $id: flush: " . $s->errstr, done => $done });
-            $done++;
+    my $opt = options(\@_, 'dsn=s', 'args=s', 'plan=s', 'tag=s');
+    usage("hammer: --dsn --plan --tag") unless $opt->{dsn} && $opt->{plan} && $opt->{tag};
+    my $plan = json()->decode($opt->{plan});
+    my ($dsn, $tag, $role) = ($opt->{dsn}, $opt->{tag}, $plan->{role} // 'writer');
+    my (%ops, @failures);
+    my $expired = 0;
+    my $try = sub {
+        my ($op, $id, $code) = @_;
+        # load() returns undef while the class errstr is set (spec §2.3 step 4).
+        CGI::Session->set_error('');
+        my $ok = eval { $code->() };
+        my $error = $@ ? "died: $@" : $ok ? undef : CGI::Session->errstr || 'failed';
+        if (defined $error) {
+            chomp $error;
+            push @failures, { op => $op, id => $id, error => $error };
+        } else {
+            $ops{$op}++;
         }
+    };
+    my $write = sub {
+        my ($op, $id, $round, $expire) = @_;
+        $try->($op, $id, sub {
+            my $s = CGI::Session->new($dsn, $id, session_args($opt)) or return;
+            die "got id " . $s->id . "\n" unless $s->id eq $id;
+            $s->expire($expire) if $expire;
+            $s->param($tag, $round);
+            $s->flush or die "flush: " . $s->errstr . "\n";
+        });
+    };
+    my $purge = sub {
+        $try->('purge', '', sub {
+            CGI::Session->find($dsn, sub {
+                my ($s) = @_;
+                # Expired sessions are removed by find()'s own load (spec §4 step 3).
+                $expired++ if $s->is_expired;
+                return if $s->is_empty;
+                $s->delete if $s->is_expired;
+            }, session_args($opt));
+        });
+    };
+    for my $round (1 .. $plan->{count}) {
+        # A lexical loop variable: find() clobbers $_, which would alias the plan's ids.
+        for my $id (@{ $plan->{ids} }, @{ $plan->{doomed} || [] }) {
+            $write->('update', $id, $round);
+        }
+        if ($role eq 'deleter') {
+            for my $id (@{ $plan->{doomed} || [] }) {
+                $try->('delete', $id, sub {
+                    # new() of a missing id deletes a session never stored: no store access.
+                    my $s = CGI::Session->new($dsn, $id, session_args($opt)) or return;
+                    $s->delete;
+                    $s->flush or die "flush: " . $s->errstr . "\n";
+                });
+            }
+        }
+        if ($plan->{churn}) {
+            $write->('create', "keep.$tag.$round", $round, 3600);
+            $write->('create', "eph.$tag.$round", $round, 1);
+        }
+        $purge->() if $role eq 'purger';
     }
-    print_json({ done => $done });
+    if ($role eq 'purger') {
+        Time::HiRes::sleep(1.2);
+        $purge->();
+    }
+    print_json({ ops => \%ops, expired => $expired, failures => \@failures });
+}
+
+# The writer tests/crash.rs kills: flushes param n = N, N+1, ... to session ID for
+# ever, and after each flush that returned prints "FLUSHED N" (unbuffered).
+sub cmd_crash_writer {
+    my $opt = options(\@_, 'dsn=s', 'args=s', 'id=s', 'start=i');
+    usage("crash-writer: --dsn --id --start") unless $opt->{dsn} && $opt->{id} && defined $opt->{start};
+    for (my $n = $opt->{start}; ; $n++) {
+        my $s = CGI::Session->new($opt->{dsn}, $opt->{id}, session_args($opt))
+            or die CGI::Session->errstr;
+        $s->param(n => $n);
+        $s->flush or die $s->errstr;
+        syswrite STDOUT, "FLUSHED $n\n";
+    }
 }
 
 # $s->cookie(@cookie) and $s->header(@header) of CGI::Session->new(DSN, ID, ARGS), with

@@ -1,6 +1,7 @@
 //! The file store's [`Driver::lint`](crate::Driver::lint): the directory's mode and
-//! owner, the session files' modes, symlinks among them, and the options that weaken
-//! the store (`NoFlock`, a `UMask` that lets others in).
+//! owner, the session files' modes, symlinks and empty files among them, temporary
+//! files left by atomic writes, and the options that weaken the store (`NoFlock`, a
+//! `UMask` that lets others in).
 //!
 //! One `readdir` and one `lstat` per session file; only counts and a few names are
 //! kept, so any number of files is checked in constant memory.
@@ -23,6 +24,10 @@ struct Files {
     symlinks: Sample,
     /// Symlinks to nothing.
     dangling: Sample,
+    /// Empty session files: read as "no session" by Perl and Rust alike.
+    empty: Sample,
+    /// Temporary files of atomic writes that never completed.
+    temps: Sample,
 }
 
 impl FileDriver {
@@ -34,6 +39,23 @@ impl FileDriver {
         let files = self.walk()?;
         let shown = dir.display();
         let counted = [
+            (
+                &files.empty,
+                Severity::Warning,
+                "empty-record",
+                "are empty",
+                "Perl and Rust load an empty file as no session, so its data is gone: a \
+                 writer was killed between its truncate and its write (or a creation is \
+                 under way); AtomicWrite rules this out for stores Perl never writes",
+            ),
+            (
+                &files.temps,
+                Severity::Warning,
+                "atomic-temp",
+                "have temporary files left by atomic writes that never completed",
+                "each holds a write that was never renamed into place, never a session's \
+                 only copy; remove them",
+            ),
             (
                 &files.dangling,
                 Severity::Warning,
@@ -104,7 +126,12 @@ impl FileDriver {
         for entry in entries {
             let entry = entry.map_err(io_error("lint", "couldn't read", dir))?;
             let name = entry.file_name();
-            let Some(id) = name.to_str().and_then(|n| self.file_name.id_in(n)) else {
+            let Some(name) = name.to_str() else { continue };
+            if let Some(id) = self.file_name.temp_of(name) {
+                files.temps.note(id);
+                continue;
+            }
+            let Some(id) = self.file_name.id_in(name) else {
                 continue;
             };
             // A file removed during the walk is simply no longer there.
@@ -118,6 +145,9 @@ impl FileDriver {
                     Err(_) => files.dangling.note(id),
                 }
             } else if meta.is_file() {
+                if meta.len() == 0 {
+                    files.empty.note(id);
+                }
                 let mode = meta.permissions().mode();
                 if mode & OTHER_RW != 0 {
                     files.others.note(id);

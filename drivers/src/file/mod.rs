@@ -5,16 +5,18 @@
 //! the session file for the whole read; writers hold `LOCK_EX` on the same file while
 //! they truncate it and write in place. Perl does exactly this, so a Perl process and
 //! a Rust process can use one directory at the same time. There is deliberately no
-//! temp-file-and-rename write: a Perl writer that had already opened the old inode
-//! would write into an unlinked file and lose its update (spec §5.2, "Other facts").
+//! temp-file-and-rename write by default: a Perl writer that had already opened the
+//! old inode would write into an unlinked file and lose its update (spec §5.2, "Other
+//! facts"). Stores that Perl never touches may opt into one with `AtomicWrite`.
 //!
 //! # Options
 //! | Option | Default | Meaning |
 //! |---|---|---|
-//! | `Directory` | [`default_directory`] (Perl's `File::Spec->tmpdir`) | Used when the value is false in Perl (`""`, `"0"`). Created, with missing parents, by [`FileDriver::from_args`] if it does not exist. |
+//! | `Directory` | [`default_directory`] (Perl's `File::Spec->tmpdir`) | Used when the value is false in Perl (`""`, `"0"`). Created, with missing parents, by [`FileDriver::from_args`] if it does not exist: the parents `0777 & !umask` as Perl's mkpath, the directory itself with `UMask`'s access plus search (`0770 & !umask` by default; Perl gives `0777 & !umask`, which lets every local user list the session ids). |
 //! | `UMask` | `0660` | Despite the name, the *mode* given to `open(O_CREAT)`: a new file gets `UMask & !process_umask` (0640 under umask 022). Read by [`crate::args::parse_mode`]. |
 //! | `NoFlock` | false | When true, no `flock` calls are made at all. |
 //! | `FileName` | `cgisess_%s` | The file-name template; `%s` is the id. Used when the value is true in Perl. |
+//! | `AtomicWrite` | false | Not Perl's. When true, `store` writes a temporary file in `Directory`, `fsync`s it, renames it over the session file and `fsync`s the directory: a killed writer or a power cut never leaves a truncated record, and a flush that returned is never lost. **Only for stores no Perl process writes** (a Perl update to the replaced file would be lost), and every Rust writer of the store must set it. Ids containing a newline are refused (temporary files are named with one). See the `atomic` module source. |
 //!
 //! **`FileName` differs from Perl.** Perl 4.48 *ignores* a `FileName` driver argument
 //! and reads only the global `$CGI::Session::Driver::file::FileName` (spec §5.2, §8.2
@@ -24,8 +26,18 @@
 //! exactly one `%s`, no other `%`, no `/` and no NUL (Perl would `sprintf` anything).
 //!
 //! # Behaviour that deliberately differs from Perl
+//! * A `Directory` the driver creates is not listable by other users unless `UMask`
+//!   lets them read session files (`0750` under umask 022, where Perl's mkpath gives
+//!   `0755`): a listing shows every session id.
 //! * `store` that loses an `O_EXCL` creation race (EEXIST) retries once by opening
 //!   the file the winner created, instead of failing the flush.
+//! * `store` writes the new record over the old one from offset 0 and then cuts the
+//!   file to its length; Perl truncates to 0 first and then writes. Under the lock no
+//!   reader can tell, but a writer killed between the two steps leaves the old
+//!   record, or the new one followed by old bytes (a load error naming the record),
+//!   never the empty file that Perl reads as "no session" (`tests/crash.rs`). It also
+//!   spares ext4 the flush it starts on closing a file that was truncated to 0 and
+//!   rewritten (`auto_da_alloc`).
 //! * `remove` of a file that is already gone succeeds (Perl reports ENOENT).
 //! * `traverse` skips an entry it cannot `stat` (a dangling symlink, or a file removed
 //!   during the walk); Perl aborts the whole walk (spec §4.1). It also does not
@@ -40,7 +52,7 @@
 //!   Perl, there is no `fsync`.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, Read, Write};
 use std::ops::ControlFlow;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -49,6 +61,7 @@ use crate::args;
 use crate::lint::Finding;
 use crate::{found, Args, Driver, Error, Swept, Verdict};
 
+mod atomic;
 mod lint;
 mod template;
 mod tmpdir;
@@ -83,6 +96,7 @@ pub struct FileDriver {
     create_mode: u32,
     no_flock: bool,
     file_name: FileNameTemplate,
+    atomic_write: bool,
 }
 
 impl FileDriver {
@@ -90,7 +104,8 @@ impl FileDriver {
     /// `FileName`; others are ignored, as Perl ignores them).
     ///
     /// Like Perl's `init()`, this creates `Directory` (and its missing parents, mode
-    /// `0777 & !umask`) when it does not exist, so the error naming the directory
+    /// `0777 & !umask`; the directory itself with `UMask`'s access plus search, see
+    /// the module docs) when it does not exist, so the error naming the directory
     /// comes from construction rather than from the first read or write.
     pub fn from_args(args: &Args) -> Result<Self, Error> {
         // spec §5.2: `$self->{Directory} ||= File::Spec->tmpdir()`
@@ -99,14 +114,14 @@ impl FileDriver {
         // spec §5.2: UMask and NoFlock are used when the key *exists*.
         let create_mode = args::mode(args, "UMask", DEFAULT_UMASK)?;
         let no_flock = args::flag(args, "NoFlock", false)?;
+        let atomic_write = args::flag(args, "AtomicWrite", false)?;
         // A false FileName means the default, as with db_file's `FileName || ...`.
         let file_name = FileNameTemplate::parse(
             args::true_value(args, "FileName").unwrap_or(DEFAULT_FILE_NAME),
         )?;
-        // spec §5.2: `unless (-d $dir) { mkpath($dir) }`; mkpath and create_dir_all
-        // both use mode 0777 & ~umask.
+        // spec §5.2: `unless (-d $dir) { mkpath($dir) }`.
         if !directory.is_dir() {
-            fs::create_dir_all(&directory).map_err(io_error(
+            create_directory(&directory, create_mode).map_err(io_error(
                 "init",
                 "couldn't create directory",
                 &directory,
@@ -117,6 +132,7 @@ impl FileDriver {
             create_mode,
             no_flock,
             file_name,
+            atomic_write,
         })
     }
 
@@ -134,6 +150,12 @@ impl FileDriver {
     /// Whether `flock` is skipped (Perl's `NoFlock` option).
     pub fn no_flock(&self) -> bool {
         self.no_flock
+    }
+
+    /// Whether records are written to a temporary file and renamed into place (the
+    /// `AtomicWrite` option; see the [module docs](self)).
+    pub fn atomic_write(&self) -> bool {
+        self.atomic_write
     }
 
     /// The file that holds session `id`, as Perl's `_file()` computes it:
@@ -164,11 +186,19 @@ impl FileDriver {
         if id.is_empty() {
             return refuse("session ids cannot be empty");
         }
+        // A newline in the id part names temporary files (atomic.rs).
+        if self.atomic_write && id.contains('\n') {
+            return refuse("session ids cannot contain a newline with AtomicWrite");
+        }
         let name = self.file_name.file_name(id);
         if name == "." || name == ".." {
             return refuse("the session file name would be . or ..");
         }
-        Ok(self.directory.join(name))
+        // `join` would grow its copy of the directory to fit the name.
+        let mut path = PathBuf::with_capacity(self.directory.as_os_str().len() + 1 + name.len());
+        path.push(&self.directory);
+        path.push(name);
+        Ok(path)
     }
 
     /// Opens `path` for `store`; `exists` is what `-e path` said (spec §5.2 store
@@ -259,6 +289,9 @@ impl Driver for FileDriver {
     /// for another reason than a missing file.
     fn store(&self, id: &str, data: &[u8]) -> Result<(), Error> {
         let path = self.checked_path("store", id)?;
+        if self.atomic_write {
+            return self.store_atomic(id, &path, data);
+        }
         // Step 3's O_WRONLY|O_NOFOLLOW open first: it answers Perl's `-l` and `-e` in
         // the common cases. It opens only what is no symlink (`-l` false, `-e` true:
         // Perl would open it so too), and ENOENT means nothing is there (both false:
@@ -289,12 +322,17 @@ impl Driver for FileDriver {
             });
         }
         // Steps 5-7, all on the one fd, so readers never see a half-written record.
+        // Perl truncates to 0 and then writes; the lock hides the order from every
+        // reader, so the record is written first (over the old one, from offset 0)
+        // and then cut to its length. A writer killed between the two leaves the old
+        // record or the new one followed by old bytes (a load error naming the
+        // record), never the empty file that reads as "no session" (tests/crash.rs).
         self.lock(&file, true)
             .map_err(io_error("store", "couldn't lock", &path))?;
-        file.set_len(0)
-            .map_err(io_error("store", "couldn't truncate", &path))?;
         file.write_all(data)
             .map_err(io_error("store", "couldn't write", &path))?;
+        file.set_len(data.len() as u64)
+            .map_err(io_error("store", "couldn't truncate", &path))?;
         Ok(())
     }
 
@@ -312,7 +350,8 @@ impl Driver for FileDriver {
 
     /// A purge step in the fewest system calls: `open(O_NOFOLLOW|O_NOATIME)`, `LOCK_SH`, read
     /// into `buf`, decide. A removal converts the lock to `LOCK_EX`, re-reads, and
-    /// unlinks only if the record is unchanged ([`Swept::Changed`] otherwise); a
+    /// unlinks only if the record is unchanged and the path still names the file it
+    /// locked ([`Swept::Changed`] otherwise); a
     /// rewrite closes the file and stores as [`Driver::store`] does. Perl's `-e`/`-l`
     /// checks are skipped unless the open meets a symlink (`ELOOP`), which then takes
     /// [`Driver::retrieve`]'s path: a symlink in place of a session file is removed,
@@ -351,11 +390,16 @@ impl Driver for FileDriver {
             Verdict::Remove => {
                 self.lock(&file, true)
                     .map_err(io_error("sweep", "couldn't lock", &path))?;
-                let now = file
-                    .seek(io::SeekFrom::Start(0))
-                    .and_then(|_| read_record(&mut file))
-                    .map_err(io_error("sweep", "couldn't re-read", &path))?;
-                if now != *buf {
+                // Converting the lock lets a waiting writer in first, and timestamps
+                // are too coarse to tell its rewrite apart: compare the bytes.
+                let same = holds_exactly(&file, buf).map_err(io_error(
+                    "sweep",
+                    "couldn't re-read",
+                    &path,
+                ))?;
+                // A path that names another file now holds a newer record: a renamed-in
+                // one (AtomicWrite), or one deleted and created again.
+                if !same || !self.still_names("sweep", &path, &file)? {
                     return Ok(Swept::Changed);
                 }
                 self.remove(id)?;
@@ -446,22 +490,39 @@ fn read_whole(file: &mut File, buf: &mut Vec<u8>) -> io::Result<()> {
     Read::take(file, u64::MAX).read_to_end(buf).map(drop)
 }
 
-/// Reads a whole record from the file position into a vector of its own size. A
-/// session fits one read into a buffer on the stack, then the read that sees the end:
-/// the same two `read` calls as [`read_whole`], without allocating 8 KiB per load.
+/// Reads a whole record from the file position into a vector of its own size: the
+/// same two `read` calls as [`read_whole`] for a record under 8 KiB. The kernel reads
+/// into the vector's spare room directly (a stack buffer would be zeroed first on
+/// every load), and the vector is then shrunk in place.
 fn read_record(file: &mut File) -> io::Result<Vec<u8>> {
-    let mut chunk = [0_u8; 8192];
-    let n = loop {
-        match file.read(&mut chunk) {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            other => break other?,
-        }
-    };
-    let mut data = chunk[..n].to_vec();
-    if n > 0 {
-        Read::take(file, u64::MAX).read_to_end(&mut data)?;
-    }
+    let mut data = Vec::new();
+    read_whole(file, &mut data)?;
+    data.shrink_to_fit();
     Ok(data)
+}
+
+/// Whether `file` holds exactly `seen`, read from its start with `pread` (no `lseek`):
+/// for an unchanged record, one call that gets the bytes and one that meets the end.
+/// A read cut short counts as a change, which only ever spares a record.
+fn holds_exactly(file: &File, seen: &[u8]) -> io::Result<bool> {
+    use std::os::unix::fs::FileExt;
+    // One byte more than `seen`, so that a longer record shows in the first read.
+    let mut now = vec![0; seen.len() + 1];
+    let mut got = 0;
+    loop {
+        match file.read_at(&mut now[got..], got as u64) {
+            Ok(0) => return Ok(got == seen.len()),
+            Ok(n) => {
+                let end = got + n;
+                if end > seen.len() || now[got..end] != seen[got..end] {
+                    return Ok(false);
+                }
+                got = end;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Perl's `-l`: lstat succeeds and says symlink.
@@ -493,6 +554,24 @@ pub(crate) fn io_error<'p>(
         what,
         path: path.display().to_string(),
         source,
+    }
+}
+
+/// Perl's `mkpath(Directory)`, with one difference: missing parents get mkpath's
+/// `0777 & !umask`, but the session directory itself gets the access `UMask` gives
+/// session files, plus search (`x`) wherever that grants read: `0770` for the default
+/// `0660`, `0750` under umask 022. Perl's `0755` would let every local user list the
+/// session ids (the credentials), which `lint` warns about (`dir-readable`).
+fn create_directory(directory: &Path, create_mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if let Some(parent) = directory.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)?;
+    }
+    let mode = (create_mode | (create_mode & 0o444) >> 2) & 0o777;
+    match fs::DirBuilder::new().mode(mode).create(directory) {
+        // Another process made it between our `-d` and here.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && directory.is_dir() => Ok(()),
+        other => other,
     }
 }
 

@@ -3,6 +3,9 @@
 use crate::args::bad_arg;
 use crate::Error;
 
+/// What separates the id from the nonce in a temporary file's name.
+const TEMP_MARK: &str = "\n.tmp.";
+
 /// Perl's `FileName` template split around its one `%s`.
 ///
 /// spec §5.2 traverse: Perl matches names with the template turned into a regexp,
@@ -35,7 +38,30 @@ impl FileNameTemplate {
 
     /// `sprintf($FileName, $id)`.
     pub(super) fn file_name(&self, id: &str) -> String {
-        format!("{}{id}{}", self.prefix, self.suffix)
+        // Every load and flush names a file: one allocation, no formatting machinery.
+        let mut name = String::with_capacity(self.prefix.len() + id.len() + self.suffix.len());
+        name.push_str(&self.prefix);
+        name.push_str(id);
+        name.push_str(&self.suffix);
+        name
+    }
+
+    /// The name of a temporary file of an atomic write of `id` (see the `atomic`
+    /// module): the session file's name with `\n.tmp.NONCE` after the id. No
+    /// session's name has a newline in its id part ([`id_in`](Self::id_in) refuses
+    /// it, as Perl's `(.+)` does), so no listing ever takes a temporary file for a
+    /// session, whatever the template.
+    pub(super) fn temp_name(&self, id: &str, nonce: &str) -> String {
+        self.file_name(&format!("{id}{TEMP_MARK}{nonce}"))
+    }
+
+    /// The session id whose write a directory entry is a leftover temporary file of.
+    pub(super) fn temp_of<'n>(&self, name: &'n str) -> Option<&'n str> {
+        let inner = name
+            .strip_prefix(&self.prefix)?
+            .strip_suffix(&self.suffix)?;
+        let (id, _) = inner.rsplit_once(TEMP_MARK)?;
+        (!id.is_empty()).then_some(id)
     }
 
     /// The id in a directory entry's name, if the name is a session file's.
@@ -69,6 +95,17 @@ mod tests {
         let t = FileNameTemplate::parse("s+%s").unwrap();
         assert_eq!(t.id_in("s+x"), Some("x"));
         assert_eq!(t.id_in("ssx"), None);
+    }
+
+    #[test]
+    fn temporary_names_are_never_session_names() {
+        for template in ["cgisess_%s", "%s", "%s.dat", "s.%s.tmp"] {
+            let t = FileNameTemplate::parse(template).unwrap();
+            let name = t.temp_name("abc", "1f");
+            assert_eq!(t.id_in(&name), None, "{template}");
+            assert_eq!(t.temp_of(&name), Some("abc"), "{template}");
+            assert_eq!(t.temp_of(&t.file_name("abc")), None, "{template}");
+        }
     }
 
     #[test]
