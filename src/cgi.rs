@@ -18,7 +18,7 @@ use cgi_session_serializers::{number, PerlString, Value};
 use chrono::{DateTime, Utc};
 
 use crate::config::{Config, LoadOptions};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::session::Session;
 
 /// What a session needs from a request object, in the shape of CGI.pm's `cookie()`
@@ -388,6 +388,11 @@ fn relative_offset(spec: &str) -> Option<f64> {
 }
 
 /// Cookie attributes beyond name and value, as CGI::Cookie takes them.
+///
+/// `domain` and `path` go into the `Set-Cookie` header as they are, so
+/// [`Session::cookie_with`] and [`Session::header_with`] refuse ([`validate`](Self::validate))
+/// a value with a control character (CR and LF would split the header; CGI.pm dies
+/// on them) or a `;` (it would add attributes of its own).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CookieOptions {
     /// `domain=`; omitted when `None` or false to Perl (`""`, `"0"`).
@@ -401,6 +406,32 @@ pub struct CookieOptions {
     pub http_only: bool,
     /// `SameSite=` (`Strict`, `Lax` or `None`).
     pub same_site: Option<String>,
+}
+
+impl CookieOptions {
+    /// Checks that `domain` and `path` can go into a `Set-Cookie` header as they are:
+    /// no control characters (CR, LF, NUL, ...) and no `;` (RFC 6265's
+    /// `domain-value` and `path-value`). The error names the attribute.
+    pub fn validate(&self) -> Result<()> {
+        for (attribute, value) in [("domain", &self.domain), ("path", &self.path)] {
+            if let Some(value) = value {
+                header_safe(&format!("cookie {attribute}"), value, ";")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Refuses `value` (the `what` of a header) if it holds a control character or one
+/// of `also`: written into a header, it would end the line or add to it.
+fn header_safe(what: &str, value: &str, also: &str) -> Result<()> {
+    match value.chars().find(|&c| c.is_control() || also.contains(c)) {
+        Some(c) => Err(Error::Usage(format!(
+            "{what} {value:?} holds {c:?}, which a header value cannot (it would split or \
+             extend the header)"
+        ))),
+        None => Ok(()),
+    }
 }
 
 impl Default for CookieOptions {
@@ -421,12 +452,23 @@ impl Session {
     ///
     /// `expires` follows Perl: an expired session gets `-1d`, a session with a timeout
     /// `+ETIMEs` from now, otherwise none (a browser-session cookie).
+    ///
+    /// The name and the id are `%XX`-escaped, as CGI.pm escapes them. An `ETIME` that
+    /// holds a control character (only a tampered store can hold one) gives no
+    /// `expires`, where CGI.pm would die on the header.
     pub fn cookie(&self) -> Option<String> {
-        self.cookie_with(&CookieOptions::default())
+        self.unchecked_cookie(&CookieOptions::default())
     }
 
-    /// [`cookie`](Self::cookie) with attributes (`secure`, `HttpOnly`, `SameSite`, ...).
-    pub fn cookie_with(&self, options: &CookieOptions) -> Option<String> {
+    /// [`cookie`](Self::cookie) with attributes (`secure`, `HttpOnly`, `SameSite`, ...);
+    /// an error when `options` cannot go into a header ([`CookieOptions::validate`]).
+    pub fn cookie_with(&self, options: &CookieOptions) -> Result<Option<String>> {
+        options.validate()?;
+        Ok(self.unchecked_cookie(options))
+    }
+
+    /// The cookie with `options` as they are (checked by the callers).
+    fn unchecked_cookie(&self, options: &CookieOptions) -> Option<String> {
         let id = self.id()?;
         let now = self.config().now();
         let expires = if self.is_expired() {
@@ -436,6 +478,7 @@ impl Session {
                 .filter(|t| t.is_true())
                 .and_then(Value::to_perl_string)
                 .map(|t| format!("+{}s", t.to_text()))
+                .filter(|spec| !spec.contains(char::is_control))
         };
         let mut cookie = format!(
             "{}={}",
@@ -471,7 +514,7 @@ impl Session {
     /// `Set-Cookie`, `Date` (CGI.pm adds it whenever a cookie is sent) and
     /// `Content-Type: text/html; charset=ISO-8859-1`, each line ending in CRLF, then a blank line.
     pub fn header(&self) -> String {
-        self.header_with("text/html", "ISO-8859-1", &CookieOptions::default())
+        self.unchecked_header("text/html", "ISO-8859-1", &CookieOptions::default())
     }
 
     /// [`header`](Self::header) with a content type, charset and cookie attributes.
@@ -480,14 +523,31 @@ impl Session {
     /// any type that does not name one already (`application/json; charset=UTF-8`
     /// too), an empty charset appends none, and an empty type prints no
     /// `Content-Type` line.
+    ///
+    /// An error when the type or charset holds a control character, or `options`
+    /// cannot go into a header ([`CookieOptions::validate`]): CR and LF would split
+    /// the header, and CGI.pm dies on them.
     pub fn header_with(
+        &self,
+        content_type: &str,
+        charset: &str,
+        options: &CookieOptions,
+    ) -> Result<String> {
+        header_safe("content type", content_type, "")?;
+        header_safe("charset", charset, "")?;
+        options.validate()?;
+        Ok(self.unchecked_header(content_type, charset, options))
+    }
+
+    /// The header with its arguments as they are (checked by the callers).
+    fn unchecked_header(
         &self,
         content_type: &str,
         charset: &str,
         options: &CookieOptions,
     ) -> String {
         let mut header = String::new();
-        if let Some(cookie) = self.cookie_with(options) {
+        if let Some(cookie) = self.unchecked_cookie(options) {
             header.push_str(&format!("Set-Cookie: {cookie}\r\n"));
             let date = format_date(self.config().now(), DateFormat::Http);
             header.push_str(&format!("Date: {date}\r\n"));

@@ -109,10 +109,12 @@ impl SessionLayer {
         self
     }
 
-    /// The cookie's attributes: domain, path, `secure`, `HttpOnly`, `SameSite`.
-    pub fn cookie_options(mut self, options: CookieOptions) -> SessionLayer {
+    /// The cookie's attributes: domain, path, `secure`, `HttpOnly`, `SameSite`; an
+    /// error when they cannot go into a header ([`CookieOptions::validate`]).
+    pub fn cookie_options(mut self, options: CookieOptions) -> Result<SessionLayer> {
+        options.validate()?;
         self.cookie = options;
-        self
+        Ok(self)
     }
 
     /// The load options of a request: the claimed id from its cookies and query
@@ -140,9 +142,11 @@ impl SessionLayer {
         session.flush()?;
         let changed = before.new || session.id() != before.id;
         let sliding = session.etime().is_some_and(Value::is_true);
-        Ok((changed || sliding)
-            .then(|| session.cookie_with(&self.cookie))
-            .flatten())
+        if changed || sliding {
+            session.cookie_with(&self.cookie)
+        } else {
+            Ok(None)
+        }
     }
 }
 

@@ -50,7 +50,7 @@ pub enum Content {
 /// Perl interpolates `TableName`, `IdColName` and `DataColName` into its SQL without
 /// quoting (spec §5.4, §8.1 item 3), so a name from configuration could inject SQL.
 /// Here each name must be a plain identifier, letters, digits and `_`, not starting
-/// with a digit; the table may be qualified by a schema or database (`app.sessions`).
+/// with a digit, at most 63 characters (PostgreSQL truncates longer ones); the table may be qualified by a schema or database (`app.sessions`).
 /// Anything else is refused with [`Error::BadArg`]. Valid names are interpolated
 /// unquoted, exactly as Perl does, so they resolve the same way (case folding included).
 ///
@@ -198,13 +198,19 @@ impl Table {
     }
 }
 
+/// The longest name (each part of `schema.table`) accepted: PostgreSQL's limit.
+const MAX_IDENTIFIER: usize = 63;
+
 /// Refuses a name that is not a plain identifier (or `schema.table` when `qualified`).
 fn check_identifier(option: &str, value: &str, qualified: bool) -> Result<(), Error> {
+    // PostgreSQL silently truncates a longer name (two names would meet in one
+    // table), MySQL refuses one over 64 characters.
     let plain = |part: &str| {
         let mut chars = part.chars();
-        chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        part.len() <= MAX_IDENTIFIER
+            && chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
     };
     let parts: Vec<&str> = value.split('.').collect();
@@ -220,7 +226,8 @@ fn check_identifier(option: &str, value: &str, qualified: bool) -> Result<(), Er
         option,
         format!(
             "{value:?} is not a plain SQL identifier (ASCII letters, digits and _, not starting \
-             with a digit{}); Perl would paste it into its SQL unquoted",
+             with a digit, at most {MAX_IDENTIFIER} characters{}); Perl would paste it into its \
+             SQL unquoted",
             if qualified {
                 ", optionally schema.table"
             } else {
