@@ -44,6 +44,7 @@ struct Inner {
     id_generator: Arc<dyn IdGenerator>,
     name: String,
     ip_match: bool,
+    ip_mismatch_keeps_session: bool,
     remote_addr: Option<String>,
     clock: Clock,
     auto_flush: bool,
@@ -98,6 +99,7 @@ impl Config {
             id_generator: None,
             name: DEFAULT_NAME.to_string(),
             ip_match: false,
+            ip_mismatch_keeps_session: false,
             remote_addr: None,
             clock: None,
             auto_flush: true,
@@ -138,6 +140,12 @@ impl Config {
     /// the client's (Perl's `-ip_match` switch).
     pub fn ip_match(&self) -> bool {
         self.inner.ip_match
+    }
+
+    /// Whether an [`ip_match`](Self::ip_match) mismatch leaves the stored session in
+    /// place (see [`ConfigBuilder::ip_mismatch_keeps_session`]).
+    pub fn ip_mismatch_keeps_session(&self) -> bool {
+        self.inner.ip_mismatch_keeps_session
     }
 
     /// Whether sessions flush themselves when dropped (see [`Session`]'s "Drop").
@@ -213,6 +221,10 @@ impl fmt::Debug for Config {
             .field("args", &self.inner.args)
             .field("name", &self.inner.name)
             .field("ip_match", &self.inner.ip_match)
+            .field(
+                "ip_mismatch_keeps_session",
+                &self.inner.ip_mismatch_keeps_session,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -227,6 +239,7 @@ pub struct ConfigBuilder {
     id_generator: Option<Arc<dyn IdGenerator>>,
     name: String,
     ip_match: bool,
+    ip_mismatch_keeps_session: bool,
     remote_addr: Option<String>,
     clock: Option<Clock>,
     auto_flush: bool,
@@ -272,6 +285,16 @@ impl ConfigBuilder {
     /// Perl's `use CGI::Session '-ip_match'`.
     pub fn ip_match(mut self, on: bool) -> Self {
         self.ip_match = on;
+        self
+    }
+
+    /// Not Perl's: under [`ip_match`](Self::ip_match), a load from another address
+    /// gets an empty session and leaves the stored one untouched. Perl 4.48 deletes
+    /// it (spec §2.3 step 11), so anyone who learns an id can log its owner out from
+    /// any address (spec §8.1 item 6); with this on, only the owner's address can use
+    /// or end the session. Perl peers see no difference but the session surviving.
+    pub fn ip_mismatch_keeps_session(mut self, on: bool) -> Self {
+        self.ip_mismatch_keeps_session = on;
         self
     }
 
@@ -325,6 +348,7 @@ impl ConfigBuilder {
                 id_generator,
                 name: self.name,
                 ip_match: self.ip_match,
+                ip_mismatch_keeps_session: self.ip_mismatch_keeps_session,
                 remote_addr: self.remote_addr,
                 clock: self.clock.unwrap_or_else(|| Arc::new(system_clock)),
                 auto_flush: self.auto_flush,

@@ -190,6 +190,11 @@ impl Session {
         // step 11.
         if !opts.read_only {
             if session.config.ip_match() && session.remote_addr() != remote_addr {
+                if session.config.ip_mismatch_keeps_session() {
+                    // What the deleting flush below leaves, without the removal.
+                    session.data = Hash::new();
+                    return Ok(session);
+                }
                 session.status.set(Status::DELETED);
                 session.flush()?;
                 return Ok(session);

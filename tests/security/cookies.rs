@@ -144,3 +144,50 @@ fn a_session_claimed_from_another_address_is_not_handed_out_under_ip_match() {
     assert_eq!(thief.param("secret"), None);
     assert!(config.peek(&id).unwrap().is_none());
 }
+
+#[test]
+fn with_ip_mismatch_keeps_session_a_stolen_cookie_cannot_end_the_owners_session() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = Config::builder(Some("driver:file"))
+        .args(Args::from([(
+            "Directory".to_string(),
+            tmp.path().display().to_string(),
+        )]))
+        .ip_match(true)
+        .ip_mismatch_keeps_session(true)
+        .build()
+        .unwrap();
+    let from = |addr: &str, request: &CgiQuery| LoadOptions {
+        remote_addr: Some(addr.to_string()),
+        ..config.request_options(request, None)
+    };
+    let mut owner = config
+        .new_with(&from("192.0.2.1", &CgiQuery::default()))
+        .unwrap();
+    owner.set_param("secret", "owner's").unwrap();
+    owner.flush().unwrap();
+    let id = owner.id().unwrap();
+    let stored = std::fs::read(tmp.path().join(format!("cgisess_{id}"))).unwrap();
+    let request = CgiQuery::from_parts(format!("CGISESSID={id}").as_bytes(), b"");
+
+    // Perl's load() from another address: nothing handed out, nothing written.
+    let mut thief = config.load_with(&from("198.51.100.7", &request)).unwrap();
+    assert!(thief.is_empty());
+    assert_eq!(thief.param("secret"), None);
+    thief.flush().unwrap();
+    drop(thief);
+    // Perl's new(): a fresh session for the thief.
+    let thief = config.new_with(&from("198.51.100.7", &request)).unwrap();
+    assert_ne!(thief.id().as_deref(), Some(id.as_str()));
+    drop(thief);
+    assert_eq!(
+        std::fs::read(tmp.path().join(format!("cgisess_{id}"))).unwrap(),
+        stored,
+        "the owner's record was touched"
+    );
+
+    // The owner's session is still there, with its data.
+    let same = config.new_with(&from("192.0.2.1", &request)).unwrap();
+    assert_eq!(same.id().as_deref(), Some(id.as_str()));
+    assert_eq!(same.param("secret"), Some(&Value::from("owner's")));
+}
