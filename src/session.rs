@@ -559,10 +559,11 @@ impl Session {
 
     /// Whether a flush would touch the store.
     pub fn is_dirty(&self) -> bool {
-        id_text(&self.data).is_some_and(|id| !id.is_empty() && id != "0")
-            && [Status::NEW, Status::MODIFIED, Status::DELETED]
-                .iter()
-                .any(|s| self.status.contains(*s))
+        // The bits first: a flushed session, the usual one dropped, needs no lookup.
+        [Status::NEW, Status::MODIFIED, Status::DELETED]
+            .iter()
+            .any(|s| self.status.contains(*s))
+            && id_text(&self.data).is_some_and(|id| !id.is_empty() && id != "0")
     }
 }
 

@@ -157,18 +157,36 @@ fn rounded_digits(f: f64, buf: &mut [u8; 20]) -> (&[u8], i32) {
     (&buf[..len], exp)
 }
 
-/// The decimal digits of `n`, written at the end of `buf`.
+/// The decimal digits of `n`, written at the end of `buf`, two at a time: a session
+/// record holds ten-digit timestamps.
 pub(crate) fn decimal_digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buf[at..];
-        }
+    while n >= 10 {
+        let pair = 2 * (n % 100) as usize;
+        n /= 100;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
     }
+    // An odd digit count leaves one (the last pair taken was 10..=99 otherwise); zero
+    // is one digit.
+    if n > 0 || at == buf.len() {
+        at -= 1;
+        buf[at] = b'0' + n as u8;
+    }
+    &buf[at..]
 }
+
+/// `00`, `01`, ... `99`, for [`decimal_digits`].
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut table = [0; 200];
+    let mut n = 0;
+    while n < 100 {
+        table[2 * n] = b'0' + (n / 10) as u8;
+        table[2 * n + 1] = b'0' + (n % 10) as u8;
+        n += 1;
+    }
+    table
+};
 
 /// Room for one formatted float, on the stack.
 #[derive(Default)]
@@ -308,6 +326,21 @@ pub fn looks_like_number(text: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_digits_match_display() {
+        let mut cases = vec![0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, u64::MAX];
+        cases.extend((0..20).map(|p| 10u64.pow(p)));
+        cases.extend((1..20).map(|p| 10u64.pow(p) - 1));
+        cases.extend([1_795_320_319, 3600, 123_456_789]);
+        for n in cases {
+            assert_eq!(
+                decimal_digits(n, &mut [0; 20]),
+                n.to_string().as_bytes(),
+                "{n}"
+            );
+        }
+    }
 
     #[test]
     fn floats_print_as_perl_prints_them() {

@@ -37,6 +37,7 @@ enum Repr {
     Inline {
         utf8: bool,
         len: u8,
+        /// The bytes, then zeros: [`inline_cmp`] compares whole buffers.
         buf: [u8; INLINE_BYTES],
     },
     Heap {
@@ -393,20 +394,65 @@ impl PartialOrd for PerlString {
 impl Ord for PerlString {
     /// Perl's `cmp`: by code point. UTF-8 byte order equals code point order,
     /// so strings with the same flag compare as bytes.
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        if self.is_utf8() == other.is_utf8() {
-            let (a, b) = (self.as_bytes(), other.as_bytes());
-            // Hash keys mostly differ in their first byte: decide those without a
-            // call to `memcmp` (this is the comparison every B-tree search makes).
-            if let (Some(x), Some(y)) = (a.first(), b.first()) {
-                if x != y {
-                    return x.cmp(y);
-                }
+        if let (
+            Repr::Inline {
+                utf8: a_utf8,
+                len: a_len,
+                buf: a,
+            },
+            Repr::Inline {
+                utf8: b_utf8,
+                len: b_len,
+                buf: b,
+            },
+        ) = (&self.repr, &other.repr)
+        {
+            if a_utf8 == b_utf8 {
+                return inline_cmp(a, b).then(a_len.cmp(b_len));
             }
-            return a.cmp(b);
+        }
+        self.cmp_slow(other)
+    }
+}
+
+impl PerlString {
+    /// [`Ord::cmp`] of a long string, or of strings with different flags: kept out of
+    /// line so that the short-key comparison stays small enough to inline.
+    #[inline(never)]
+    fn cmp_slow(&self, other: &Self) -> Ordering {
+        if self.is_utf8() == other.is_utf8() {
+            return self.as_bytes().cmp(other.as_bytes());
         }
         self.code_points().cmp(other.code_points())
     }
+}
+
+/// The byte order of two inline buffers, eight bytes at a time and without a call to
+/// `memcmp`: this is the comparison every B-tree search and insert makes, and session
+/// keys share long prefixes (`_SESSION_`). Buffers are zero past their length
+/// ([`PerlString::new`]), so where two strings differ the buffers differ the same way,
+/// and where one is a prefix of the other the buffers are equal or the longer is
+/// greater: the lengths decide the rest.
+#[inline]
+fn inline_cmp(a: &[u8; INLINE_BYTES], b: &[u8; INLINE_BYTES]) -> Ordering {
+    // The last word overlaps the one before it: its first bytes compared equal there.
+    for at in [0, 8, 16, INLINE_BYTES - 8] {
+        let (x, y) = (word(a, at), word(b, at));
+        if x != y {
+            return x.cmp(&y);
+        }
+    }
+    Ordering::Equal
+}
+
+/// Bytes `at..at + 8` of `buf` as a big-endian number, so that numbers order as the bytes do.
+#[inline(always)]
+fn word(buf: &[u8; INLINE_BYTES], at: usize) -> u64 {
+    let mut w = [0; 8];
+    w.copy_from_slice(&buf[at..at + 8]);
+    u64::from_be_bytes(w)
 }
 
 impl StdHash for PerlString {
@@ -536,6 +582,41 @@ mod tests {
         }
         assert_eq!(PerlString::from_bytes(b"caf\xe9".to_vec()), "café");
         assert_ne!(PerlString::from_bytes("café".as_bytes()), "café");
+    }
+
+    #[test]
+    fn short_strings_order_as_their_bytes() {
+        // Prefixes, NUL bytes (the inline padding is zero), high bytes, every inline
+        // length and one past it, and words that differ only in their last bytes.
+        let mut texts: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"\0".to_vec(),
+            b"\0\0".to_vec(),
+            b"a".to_vec(),
+            b"a\0".to_vec(),
+            b"a\0\0b".to_vec(),
+            b"\xff".to_vec(),
+            b"_SESSION_ATIME".to_vec(),
+            b"_SESSION_ETIME".to_vec(),
+            b"_SESSION_EXPIRE_LIST".to_vec(),
+        ];
+        for len in [7, 8, 9, 15, 16, 17, 22, 23, 24, 29, 30, 31] {
+            let base: Vec<u8> = (0..len).map(|n| b'a' + (n % 26) as u8).collect();
+            let mut last_differs = base.clone();
+            *last_differs.last_mut().unwrap() = b'z';
+            let mut nul_tail = base.clone();
+            *nul_tail.last_mut().unwrap() = 0;
+            texts.extend([base, last_differs, nul_tail]);
+        }
+        for a in &texts {
+            for b in &texts {
+                for utf8 in [false, true] {
+                    let (x, y) = (PerlString::new(a, utf8), PerlString::new(b, utf8));
+                    assert_eq!(x.cmp(&y), a.cmp(b), "{x:?} cmp {y:?}");
+                    assert_eq!(x == y, a == b, "{x:?} eq {y:?}");
+                }
+            }
+        }
     }
 
     #[test]

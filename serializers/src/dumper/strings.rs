@@ -21,23 +21,29 @@ fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
     // first zero byte of `x` exactly (later flags may be spurious, and are not used).
     let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
     let (pa, pb) = (ONES * u64::from(a), ONES * u64::from(b));
+    let find = |bytes: [u8; 8]| {
+        let w = u64::from_le_bytes(bytes);
+        let found = zero_bytes(w ^ pa) | zero_bytes(w ^ pb);
+        (found != 0).then(|| (found.trailing_zeros() / 8) as usize)
+    };
     let mut chunks = hay.chunks_exact(8);
     let mut base = 0;
     for chunk in &mut chunks {
         let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
             break;
         };
-        let w = u64::from_le_bytes(bytes);
-        let found = zero_bytes(w ^ pa) | zero_bytes(w ^ pb);
-        if found != 0 {
-            return Some(base + (found.trailing_zeros() / 8) as usize);
+        if let Some(at) = find(bytes) {
+            return Some(base + at);
         }
         base += 8;
     }
-    hay[base..]
-        .iter()
-        .position(|&c| c == a || c == b)
-        .map(|p| base + p)
+    // The last few bytes as one more word, padded with copies of the last byte so that
+    // the padding matches only where that byte itself does (no need to look past it).
+    let tail = chunks.remainder();
+    let &last = tail.last()?;
+    let mut bytes = [last; 8];
+    bytes[..tail.len()].copy_from_slice(tail);
+    find(bytes).map(|at| base + at)
 }
 
 /// `'...'`: bytes, where only `\\` and `\'` are escapes (a lone `\` stays). Text
@@ -314,4 +320,29 @@ pub(super) fn write_single_quoted(out: &mut Vec<u8>, mut bytes: &[u8]) {
     }
     out.extend_from_slice(bytes);
     out.push(b'\'');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find2;
+
+    #[test]
+    fn find2_finds_the_first_of_either_byte_at_any_length_and_place() {
+        for len in 0..=20 {
+            for at in 0..=len {
+                for (mark, other) in [(b'\'', b'\\'), (b'\\', b'\'')] {
+                    let mut hay = vec![b'a'; len];
+                    if at < len {
+                        hay[at] = mark;
+                    }
+                    // A later match, which must not hide the first one.
+                    if at + 1 < len {
+                        hay[len - 1] = other;
+                    }
+                    let expected = hay.iter().position(|&c| c == b'\'' || c == b'\\');
+                    assert_eq!(find2(&hay, b'\'', b'\\'), expected, "{hay:?}");
+                }
+            }
+        }
+    }
 }
