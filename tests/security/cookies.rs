@@ -107,87 +107,90 @@ fn session_names_and_ids_are_escaped_in_the_cookie() {
     }
 }
 
+/// An `-ip_match` file store holding a session created from the owner's address
+/// (`OWNER`), with a secret; the owner's id and the request carrying it as a cookie.
+struct IpMatched {
+    _dir: tempfile::TempDir,
+    config: Config,
+    id: String,
+    request: CgiQuery,
+}
+
+const OWNER: &str = "192.0.2.1";
+const THIEF: &str = "198.51.100.7";
+
+impl IpMatched {
+    fn new(keeps_session: bool) -> IpMatched {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::builder(Some("driver:file"))
+            .args(Args::from([(
+                "Directory".to_string(),
+                dir.path().display().to_string(),
+            )]))
+            .ip_match(true)
+            .ip_mismatch_keeps_session(keeps_session)
+            .build()
+            .unwrap();
+        let mut store = IpMatched {
+            _dir: dir,
+            config,
+            id: String::new(),
+            request: CgiQuery::default(),
+        };
+        let mut owner = store.config.new_with(&store.from(OWNER)).unwrap();
+        owner.set_param("secret", "owner's").unwrap();
+        owner.flush().unwrap();
+        store.id = owner.id().unwrap();
+        store.request = CgiQuery::from_parts(format!("CGISESSID={}", store.id).as_bytes(), b"");
+        store
+    }
+
+    /// The load options of `self.request` arriving from `addr`.
+    fn from(&self, addr: &str) -> LoadOptions {
+        LoadOptions {
+            remote_addr: Some(addr.to_string()),
+            ..self.config.request_options(&self.request, None)
+        }
+    }
+
+    /// The owner's address gets the owner's session.
+    fn assert_owner_gets_the_session(&self) {
+        let same = self.config.new_with(&self.from(OWNER)).unwrap();
+        assert_eq!(same.id().as_deref(), Some(self.id.as_str()));
+        assert_eq!(same.param("secret"), Some(&Value::from("owner's")));
+    }
+}
+
 #[test]
 fn a_session_claimed_from_another_address_is_not_handed_out_under_ip_match() {
-    let tmp = tempfile::tempdir().unwrap();
-    let config = Config::builder(Some("driver:file"))
-        .args(Args::from([(
-            "Directory".to_string(),
-            tmp.path().display().to_string(),
-        )]))
-        .ip_match(true)
-        .build()
-        .unwrap();
-    let from = |addr: &str, request: &CgiQuery| LoadOptions {
-        remote_addr: Some(addr.to_string()),
-        ..config.request_options(request, None)
-    };
-    let mut owner = config
-        .new_with(&from("192.0.2.1", &CgiQuery::default()))
-        .unwrap();
-    owner.set_param("secret", "owner's").unwrap();
-    owner.flush().unwrap();
-    let id = owner.id().unwrap();
-    let cookie = format!("CGISESSID={id}");
-    let request = CgiQuery::from_parts(cookie.as_bytes(), b"");
-
-    // The same address gets its session.
-    let same = config.new_with(&from("192.0.2.1", &request)).unwrap();
-    assert_eq!(same.id().as_deref(), Some(id.as_str()));
-    assert_eq!(same.param("secret"), Some(&Value::from("owner's")));
-    drop(same);
+    let store = IpMatched::new(false);
+    store.assert_owner_gets_the_session();
 
     // Another address with the stolen cookie: a new, empty session; Perl also deletes
-    // the stored one (spec §8.1 item 6), which Rust reproduces.
-    let thief = config.new_with(&from("198.51.100.7", &request)).unwrap();
-    assert_ne!(thief.id().as_deref(), Some(id.as_str()));
+    // the stored one (spec §8.1 item 6), which Rust reproduces by default.
+    let thief = store.config.new_with(&store.from(THIEF)).unwrap();
+    assert_ne!(thief.id().as_deref(), Some(store.id.as_str()));
     assert_eq!(thief.param("secret"), None);
-    assert!(config.peek(&id).unwrap().is_none());
+    assert!(store.config.peek(&store.id).unwrap().is_none());
 }
 
 #[test]
 fn with_ip_mismatch_keeps_session_a_stolen_cookie_cannot_end_the_owners_session() {
-    let tmp = tempfile::tempdir().unwrap();
-    let config = Config::builder(Some("driver:file"))
-        .args(Args::from([(
-            "Directory".to_string(),
-            tmp.path().display().to_string(),
-        )]))
-        .ip_match(true)
-        .ip_mismatch_keeps_session(true)
-        .build()
-        .unwrap();
-    let from = |addr: &str, request: &CgiQuery| LoadOptions {
-        remote_addr: Some(addr.to_string()),
-        ..config.request_options(request, None)
-    };
-    let mut owner = config
-        .new_with(&from("192.0.2.1", &CgiQuery::default()))
-        .unwrap();
-    owner.set_param("secret", "owner's").unwrap();
-    owner.flush().unwrap();
-    let id = owner.id().unwrap();
-    let stored = std::fs::read(tmp.path().join(format!("cgisess_{id}"))).unwrap();
-    let request = CgiQuery::from_parts(format!("CGISESSID={id}").as_bytes(), b"");
+    let store = IpMatched::new(true);
+    let stored = || store.config.driver().retrieve(&store.id).unwrap();
+    let before = stored();
 
     // Perl's load() from another address: nothing handed out, nothing written.
-    let mut thief = config.load_with(&from("198.51.100.7", &request)).unwrap();
+    let mut thief = store.config.load_with(&store.from(THIEF)).unwrap();
     assert!(thief.is_empty());
     assert_eq!(thief.param("secret"), None);
     thief.flush().unwrap();
     drop(thief);
     // Perl's new(): a fresh session for the thief.
-    let thief = config.new_with(&from("198.51.100.7", &request)).unwrap();
-    assert_ne!(thief.id().as_deref(), Some(id.as_str()));
+    let thief = store.config.new_with(&store.from(THIEF)).unwrap();
+    assert_ne!(thief.id().as_deref(), Some(store.id.as_str()));
     drop(thief);
-    assert_eq!(
-        std::fs::read(tmp.path().join(format!("cgisess_{id}"))).unwrap(),
-        stored,
-        "the owner's record was touched"
-    );
+    assert_eq!(stored(), before, "the owner's record was touched");
 
-    // The owner's session is still there, with its data.
-    let same = config.new_with(&from("192.0.2.1", &request)).unwrap();
-    assert_eq!(same.id().as_deref(), Some(id.as_str()));
-    assert_eq!(same.param("secret"), Some(&Value::from("owner's")));
+    store.assert_owner_gets_the_session();
 }
