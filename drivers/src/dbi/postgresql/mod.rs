@@ -83,7 +83,10 @@ impl Connector for Server {
     }
 
     fn is_lost(&self, failure: &postgres::Error) -> bool {
+        // A terminated backend says ADMIN_SHUTDOWN before it closes the socket, but a
+        // request that races the close meets the reset itself (an I/O error).
         failure.is_closed()
+            || std::error::Error::source(failure).is_some_and(|e| e.is::<std::io::Error>())
             || [SqlState::ADMIN_SHUTDOWN, SqlState::CRASH_SHUTDOWN]
                 .iter()
                 .any(|state| failure.code() == Some(state))
