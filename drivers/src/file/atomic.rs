@@ -1,18 +1,21 @@
 //! `AtomicWrite`: the opt-in write for file stores that Perl never touches.
 //!
-//! The Perl-compatible write truncates the session file and writes it in place under
-//! `LOCK_EX`. A writer killed between the truncate and the write leaves an empty file,
-//! which Perl and Rust both read as "no session": the last flushed data is gone. With
-//! `AtomicWrite`, a record is written to a temporary file in the same directory,
-//! `fsync`ed, renamed over the session file, and the directory is `fsync`ed; a reader
-//! sees the old record or the new one, whole, and a flush that returned survives a
-//! crash of the process or of the machine.
+//! The Perl-compatible write rewrites the session file in place under `LOCK_EX` (the
+//! new record from offset 0, then the file cut to its length). A writer killed between
+//! the two leaves the new record followed by old bytes when the record shrank: Storable
+//! reads the new record and ignores the rest, Data::Dumper and JSON give an error naming
+//! the session, but YAML has no end marker, so whole lines of the old record could read
+//! as keys of the new one. And nothing is synced, so a power cut can leave anything the
+//! page cache had not written. With `AtomicWrite`, a record is written to
+//! a temporary file in the same directory, `fsync`ed, renamed over the session file,
+//! and the directory is `fsync`ed; a reader sees the old record or the new one, whole,
+//! and a flush that returned survives a crash of the process or of the machine.
 //!
 //! Both syncs come with the mode, rather than as a second option: a rename without
 //! them can leave an empty or an old file after a power cut (XFS, ext4 without
 //! `auto_da_alloc`), which is the very loss the mode exists to rule out. A store that
 //! does not want to pay for syncs keeps the in-place write, which already survives a
-//! killed process everywhere except in that truncate-then-write window.
+//! killed process everywhere except in that write-then-cut window.
 //!
 //! **Perl must never write to such a store**: a Perl writer that opened the old file
 //! writes into an unlinked inode and its update is lost (spec §5.2, "Other facts").

@@ -34,8 +34,9 @@
 //! * `store` writes the new record over the old one from offset 0 and then cuts the
 //!   file to its length; Perl truncates to 0 first and then writes. Under the lock no
 //!   reader can tell, but a writer killed between the two steps leaves the old
-//!   record, or the new one followed by old bytes (a load error naming the record),
-//!   never the empty file that Perl reads as "no session" (`tests/crash.rs`). It also
+//!   record, or the new one followed by old bytes (see the `atomic` module source for
+//!   what each serializer makes of them), never the empty file that Perl reads as "no
+//!   session" (`tests/crash.rs`). It also
 //!   spares ext4 the flush it starts on closing a file that was truncated to 0 and
 //!   rewritten (`auto_da_alloc`).
 //! * `remove` of a file that is already gone succeeds (Perl reports ENOENT).
@@ -330,8 +331,9 @@ impl Driver for FileDriver {
         // Perl truncates to 0 and then writes; the lock hides the order from every
         // reader, so the record is written first (over the old one, from offset 0)
         // and then cut to its length. A writer killed between the two leaves the old
-        // record or the new one followed by old bytes (a load error naming the
-        // record), never the empty file that reads as "no session" (tests/crash.rs).
+        // record or the new one followed by old bytes (atomic.rs says what each
+        // serializer makes of them), never the empty file that reads as "no session"
+        // (tests/crash.rs).
         self.lock(&file, true)
             .map_err(io_error("store", "couldn't lock", &path))?;
         file.write_all(data)
