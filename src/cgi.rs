@@ -467,8 +467,9 @@ impl Session {
         Ok(self.unchecked_cookie(options))
     }
 
-    /// The cookie with `options` as they are (checked by the callers).
-    fn unchecked_cookie(&self, options: &CookieOptions) -> Option<String> {
+    /// The cookie with `options` as they are (checked by the callers, once: the axum
+    /// layer checks its options when it is built, not on every request).
+    pub(crate) fn unchecked_cookie(&self, options: &CookieOptions) -> Option<String> {
         let id = self.id()?;
         let now = self.config().now();
         let expires = if self.is_expired() {

@@ -142,11 +142,10 @@ impl SessionLayer {
         session.flush()?;
         let changed = before.new || session.id() != before.id;
         let sliding = session.etime().is_some_and(Value::is_true);
-        if changed || sliding {
-            session.cookie_with(&self.cookie)
-        } else {
-            Ok(None)
-        }
+        // `cookie_options` validated the options when the layer was built.
+        Ok((changed || sliding)
+            .then(|| session.unchecked_cookie(&self.cookie))
+            .flatten())
     }
 }
 

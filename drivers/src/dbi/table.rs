@@ -50,7 +50,8 @@ pub enum Content {
 /// Perl interpolates `TableName`, `IdColName` and `DataColName` into its SQL without
 /// quoting (spec §5.4, §8.1 item 3), so a name from configuration could inject SQL.
 /// Here each name must be a plain identifier, letters, digits and `_`, not starting
-/// with a digit, at most 63 characters (PostgreSQL truncates longer ones); the table may be qualified by a schema or database (`app.sessions`).
+/// with a digit, at most 63 characters (PostgreSQL truncates longer ones); the table
+/// may be qualified by a schema or database (`app.sessions`).
 /// Anything else is refused with [`Error::BadArg`]. Valid names are interpolated
 /// unquoted, exactly as Perl does, so they resolve the same way (case folding included).
 ///

@@ -57,19 +57,19 @@ impl FileNameTemplate {
 
     /// The session id whose write a directory entry is a leftover temporary file of.
     pub(super) fn temp_of<'n>(&self, name: &'n str) -> Option<&'n str> {
-        let inner = name
-            .strip_prefix(&self.prefix)?
-            .strip_suffix(&self.suffix)?;
-        let (id, _) = inner.rsplit_once(TEMP_MARK)?;
+        let (id, _) = self.id_part(name)?.rsplit_once(TEMP_MARK)?;
         (!id.is_empty()).then_some(id)
     }
 
     /// The id in a directory entry's name, if the name is a session file's.
     pub(super) fn id_in<'n>(&self, name: &'n str) -> Option<&'n str> {
-        let id = name
-            .strip_prefix(&self.prefix)?
-            .strip_suffix(&self.suffix)?;
+        let id = self.id_part(name)?;
         (!id.is_empty() && !id.contains('\n')).then_some(id)
+    }
+
+    /// What stands for `%s` in `name`, if `name` has the template's prefix and suffix.
+    fn id_part<'n>(&self, name: &'n str) -> Option<&'n str> {
+        name.strip_prefix(&self.prefix)?.strip_suffix(&self.suffix)
     }
 }
 
