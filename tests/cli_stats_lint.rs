@@ -351,15 +351,7 @@ fn lint_finds_a_redis_members_set_drifting_from_the_keys() {
         ("Server".to_string(), url.clone()),
         ("Prefix".to_string(), prefix.clone()),
     ]);
-    let up = common::services::available("redis", || {
-        let config = Config::new(Some("driver:redis"), args.clone()).map_err(|e| e.to_string())?;
-        config
-            .driver()
-            .retrieve("probe")
-            .map(drop)
-            .map_err(|e| e.to_string())
-    });
-    if !up {
+    if !common::services::store_available("redis", &args) {
         return;
     }
     let config = Config::new(Some("driver:redis"), args).unwrap();

@@ -117,16 +117,7 @@ fn rotation_on_the_redis_store() {
         "Server": common::services::redis_url(),
         "Prefix": format!("rotate-{}-", std::process::id()),
     });
-    let up = common::services::available("redis", || {
-        let config =
-            Config::new(Some("driver:redis"), json_args(&args)).map_err(|e| e.to_string())?;
-        config
-            .driver()
-            .retrieve("probe")
-            .map(drop)
-            .map_err(|e| e.to_string())
-    });
-    if up {
+    if common::services::store_available("redis", &json_args(&args)) {
         rotate_a_perl_session("driver:redis", &args);
     }
 }

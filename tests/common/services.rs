@@ -29,6 +29,20 @@ pub fn memcached_addr() -> String {
     std::env::var("CGISESS_MEMCACHED").unwrap_or_else(|_| "127.0.0.1:11211".into())
 }
 
+/// Whether the store the DSN `driver:DRIVER` with `args` names answers a `retrieve`
+/// through the registry (see [`available`]).
+pub fn store_available(driver: &str, args: &cgi_session::Args) -> bool {
+    available(driver, || {
+        let config = cgi_session::Config::new(Some(&format!("driver:{driver}")), args.clone())
+            .map_err(|e| e.to_string())?;
+        config
+            .driver()
+            .retrieve("probe")
+            .map(drop)
+            .map_err(|e| e.to_string())
+    })
+}
+
 /// Runs `probe` (a cheap connect) for the server `what`: `true` when it answered.
 /// Otherwise prints why and returns `false`, or panics under `CGISESS_REQUIRE_SERVICES=1`.
 pub fn available(what: &str, probe: impl FnOnce() -> Result<(), String>) -> bool {

@@ -171,16 +171,7 @@ impl Target {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        let up = crate::common::services::available(driver, || {
-            let config = Config::new(Some(&format!("driver:{driver}")), args.clone())
-                .map_err(|e| e.to_string())?;
-            config
-                .driver()
-                .retrieve("probe")
-                .map(drop)
-                .map_err(|e| e.to_string())
-        });
-        up.then(|| Target {
+        crate::common::services::store_available(driver, &args).then(|| Target {
             driver,
             dsn: format!("driver:{driver}"),
             args,
