@@ -133,6 +133,39 @@ fn perl_loads_what_rust_wrote() {
     assert_eq!(loaded.flush_error, None);
 }
 
+/// A record that shrinks is cut to its new length in place (the write comes before the
+/// cut, unlike Perl's truncate-then-write), and with `AtomicWrite` replaced by a
+/// renamed file: either way Perl reads exactly the new, shorter record.
+#[test]
+fn perl_reads_a_shrunken_record_in_place_and_with_atomic_write() {
+    let Some(perl) = Oracle::get() else { return };
+    for atomic in ["0", "1"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = Args::from([("Directory".into(), dir.path().display().to_string())]);
+        args.insert("AtomicWrite".into(), atomic.into());
+        let config = Config::new(Some(DSN), args).unwrap();
+        let mut session = config.new_session(None).unwrap();
+        session.set_param("short", "kept").unwrap();
+        session.set_param("long", "x".repeat(4000)).unwrap();
+        session.flush().unwrap();
+        let id = session.id().unwrap();
+        session.clear(["long"]);
+        session.flush().unwrap();
+
+        let stored = config.peek(&id).unwrap().unwrap();
+        let loaded = perl.load(DSN, &args_json(dir.path()), &id, true).unwrap();
+        assert!(!loaded.is_empty, "AtomicWrite={atomic}: {loaded:?}");
+        assert_same(&loaded.data, &to_typed(&stored));
+        let data = &loaded.data["hash"];
+        assert_eq!(
+            data["short"],
+            json!({ "str": "kept" }),
+            "AtomicWrite={atomic}"
+        );
+        assert!(data.get("long").is_none(), "AtomicWrite={atomic}: {data}");
+    }
+}
+
 #[test]
 fn rust_loads_what_perl_wrote() {
     let Some(perl) = Oracle::get() else { return };
