@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet --release --bin cgisess
-cgisess() { ./target/release/cgisess -a Directory=./sessions "$@"; }
+cgisess() { "${CARGO_TARGET_DIR:-target}/release/cgisess" -a Directory=./sessions "$@"; }
 id=$(cgisess new --set user=alice --set-json 'cart=[1,2,{"sku":"x"}]' --expire +1h --expire-param cart=30m)
 echo "created session $id in ./sessions"
 cgisess set "$id" theme=dark
