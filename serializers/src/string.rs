@@ -69,6 +69,7 @@ impl std::error::Error for InvalidUtf8 {}
 
 impl PerlString {
     /// The string of `bytes` with the flag `utf8`, copied (inline when short).
+    #[inline]
     fn new(bytes: &[u8], utf8: bool) -> Self {
         let repr = match <[u8; INLINE_BYTES]>::try_from(bytes) {
             // Exactly full: no padding to add.
@@ -94,6 +95,30 @@ impl PerlString {
         PerlString { repr }
     }
 
+    /// The byte string of the first `len` bytes of `window` (`len` at most
+    /// [`INLINE_BYTES`]): a reader that has that many bytes of input left copies a
+    /// fixed-size window, which takes a few register moves where [`new`](Self::new)
+    /// calls `memcpy`, and clears what lies past the string.
+    pub(crate) fn from_window(window: &[u8; INLINE_BYTES], len: usize) -> Self {
+        debug_assert!(len <= INLINE_BYTES);
+        let mut buf = *window;
+        // A word at a time, the last overlapping the one before (as in `inline_cmp`):
+        // each byte's fate depends only on its own place, so the overlap is harmless.
+        for at in [0, 8, 16, INLINE_BYTES - 8] {
+            let keep = len.saturating_sub(at).min(8) as u32;
+            let mask = u64::MAX.checked_shl(8 * keep).map_or(u64::MAX, |cut| !cut);
+            let word = u64::from_le_bytes(word_at(&buf, at)) & mask;
+            buf[at..at + 8].copy_from_slice(&word.to_le_bytes());
+        }
+        PerlString {
+            repr: Repr::Inline {
+                utf8: false,
+                len: len.min(INLINE_BYTES) as u8,
+                buf,
+            },
+        }
+    }
+
     /// The string of `bytes` with the flag `utf8`, keeping the vector's allocation when
     /// the string is too long to be held inline.
     fn from_vec(bytes: Vec<u8>, utf8: bool) -> Self {
@@ -117,6 +142,7 @@ impl PerlString {
 
     /// A character string from Rust text. ASCII-only text is kept as bytes,
     /// which is what Perl does with such literals; anything else gets the UTF-8 flag.
+    #[inline]
     pub fn from_text(text: &str) -> Self {
         PerlString::new(text.as_bytes(), !text.is_ascii())
     }
@@ -184,6 +210,17 @@ impl PerlString {
         match self.repr {
             Repr::Inline { len, buf, .. } => buf[..usize::from(len)].to_vec(),
             Repr::Heap { bytes, .. } => bytes.into_vec(),
+        }
+    }
+
+    /// The bytes of a string held inline, followed by zeros to [`INLINE_BYTES`]: a
+    /// writer copies the whole fixed-size buffer, which takes a few register moves
+    /// where a copy of [`as_bytes`](Self::as_bytes) calls `memcpy`, and then keeps the
+    /// first [`byte_len`](Self::byte_len) bytes. `None` for a string on the heap.
+    pub(crate) fn inline_padded(&self) -> Option<&[u8; INLINE_BYTES]> {
+        match &self.repr {
+            Repr::Inline { buf, .. } => Some(buf),
+            Repr::Heap { .. } => None,
         }
     }
 
@@ -450,9 +487,15 @@ fn inline_cmp(a: &[u8; INLINE_BYTES], b: &[u8; INLINE_BYTES]) -> Ordering {
 /// Bytes `at..at + 8` of `buf` as a big-endian number, so that numbers order as the bytes do.
 #[inline(always)]
 fn word(buf: &[u8; INLINE_BYTES], at: usize) -> u64 {
+    u64::from_be_bytes(word_at(buf, at))
+}
+
+/// Bytes `at..at + 8` of `buf`.
+#[inline(always)]
+fn word_at(buf: &[u8; INLINE_BYTES], at: usize) -> [u8; 8] {
     let mut w = [0; 8];
     w.copy_from_slice(&buf[at..at + 8]);
-    u64::from_be_bytes(w)
+    w
 }
 
 impl StdHash for PerlString {

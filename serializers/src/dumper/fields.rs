@@ -10,6 +10,7 @@
 //! [`thaw_fields`] give up with `None`, and the caller reads the record in full, so the
 //! answer is always the full reader's.
 
+use super::common::{separator, skip_semicolons};
 use super::lexer::{keyword, number, variable, ws, In};
 use super::reader::value;
 use crate::{Hash, PerlString, Value};
@@ -49,37 +50,11 @@ pub(super) fn thaw_fields(src: &[u8], wanted: &[&str]) -> Option<Value> {
     (last == var && skip_semicolons(rest).is_empty()).then(|| Value::hash(fields))
 }
 
-fn skip_semicolons(mut i: In) -> In {
-    loop {
-        i = ws(i);
-        match i.strip_prefix(b";") {
-            Some(rest) => i = rest,
-            None => return i,
-        }
-    }
-}
-
 /// `'key'` with no escapes in it: the raw key.
 fn plain_key<'a>(i: In<'a>) -> Option<(In<'a>, &'a [u8])> {
     let body = i.strip_prefix(b"'")?;
     let end = body.iter().position(|&c| c == b'\'' || c == b'\\')?;
     (body[end] == b'\'').then(|| (&body[end + 1..], &body[..end]))
-}
-
-/// After an item: `,` (a trailing comma may precede the close) or the closing bracket.
-/// Gives whether another item follows.
-fn separator(i: In, close: u8) -> Option<(In, bool)> {
-    match i.first()? {
-        b',' => {
-            let rest = ws(&i[1..]);
-            match rest.strip_prefix(&[close]) {
-                Some(after) => Some((after, false)),
-                None => Some((rest, true)),
-            }
-        }
-        &c if c == close => Some((&i[1..], false)),
-        _ => None,
-    }
 }
 
 /// Open containers a skipped value may nest, one bit each (1: a hash).

@@ -56,6 +56,7 @@
 //! [`Value::Float`]: crate::Value::Float
 //! [`Error::Unsupported`]: crate::Error::Unsupported
 
+mod common;
 mod fields;
 mod fixup;
 mod lexer;
@@ -105,9 +106,11 @@ impl Serializer for Dumper {
     }
 
     /// Parses Data::Dumper output (never evaluates it) and applies its fix-ups.
-    /// The result is the value of the last statement, as with Perl's `reval`.
+    /// The result is the value of the last statement, as with Perl's `reval`. A record
+    /// of the common shape (no fix-ups, references or objects) is read in one pass;
+    /// any other is read by the full reader.
     fn thaw(&self, bytes: &[u8]) -> Result<Value, Error> {
-        reader::thaw(bytes)
+        common::thaw_common(bytes).map_or_else(|| reader::thaw(bytes), Ok)
     }
 
     /// Scans a record of the common shape once, building only the values of `keys`

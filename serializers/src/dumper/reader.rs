@@ -22,7 +22,7 @@ use super::lexer::{
     assign, expect_sym, expectation, expected, hash_key, index, keyword, number, refusal, refuse,
     regexp, sym, variable, ws, In, PErr, PResult,
 };
-use super::strings::{byte_string, double_quoted, single_quoted, string};
+use super::strings::{double_quoted, single_quoted, string};
 use crate::{Error, Hash, Object, PerlString, Value, MAX_DEPTH};
 
 /// Reads a whole record.
@@ -422,7 +422,7 @@ fn value_start<'a>(mut i: In<'a>, depth: usize, parts: &mut Parts) -> PResult<'a
             }
             Ok((rest, Start::Open(Frame::Ref)))
         }
-        b'\'' => single_quoted(i).map(|(r, s)| (r, Start::Done(Value::Str(byte_string(s))))),
+        b'\'' => single_quoted(i).map(|(r, s)| (r, Start::Done(Value::Str(s)))),
         b'"' => double_quoted(i, &mut parts.scratch).map(|(r, s)| (r, Start::Done(Value::Str(s)))),
         b'0'..=b'9' | b'-' | b'+' | b'.' => number(i).map(|(r, n)| (r, Start::Done(n))),
         b'$' | b'@' | b'%' => refuse(

@@ -6,14 +6,13 @@
 //! found eight bytes at a time and copied in runs, and a string read without escapes
 //! costs one allocation of its own size.
 
-use std::borrow::Cow;
-
 use super::lexer::{expected, is_word, refuse, run_len, In, PResult};
-use crate::string::{decode_lax, encode_lax, MAX_CODE_POINT};
+use crate::string::{decode_lax, encode_lax, INLINE_BYTES, MAX_CODE_POINT};
 use crate::PerlString;
 
 /// The position of the first `a` or `b` in `hay`, looking at eight bytes at a time:
 /// most strings in a session are runs of plain bytes.
+#[inline]
 fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -37,24 +36,32 @@ fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
         }
         base += 8;
     }
-    // The last few bytes as one more word, padded with copies of the last byte so that
-    // the padding matches only where that byte itself does (no need to look past it).
-    let tail = chunks.remainder();
-    let &last = tail.last()?;
-    let mut bytes = [last; 8];
-    bytes[..tail.len()].copy_from_slice(tail);
-    find(bytes).map(|at| base + at)
+    if chunks.remainder().is_empty() {
+        return None;
+    }
+    // The last eight bytes as one more word: those it shares with the last chunk hold
+    // no match, so its first match is the first in `hay`. No `memcpy` for the tail.
+    if let Some(&last) = hay.last_chunk::<8>() {
+        let from = hay.len() - 8;
+        return find(last).map(|at| from + at);
+    }
+    // Fewer than eight bytes in all.
+    hay.iter().position(|&c| c == a || c == b)
 }
 
-/// `'...'`: bytes, where only `\\` and `\'` are escapes (a lone `\` stays). Text
-/// without escapes is borrowed from the input.
-pub(super) fn single_quoted(i: In<'_>) -> PResult<'_, Cow<'_, [u8]>> {
+/// `'...'`: a byte string, where only `\\` and `\'` are escapes (a lone `\` stays).
+pub(super) fn single_quoted(i: In<'_>) -> PResult<'_, PerlString> {
     let Some(mut rest) = i.strip_prefix(b"'") else {
         return expected(i, "`'`");
     };
-    // Most strings have no escape: the text between the quotes as it is.
+    // Most strings have no escape and are short: copied straight from the input, in
+    // a fixed-size window when enough input is left.
     if let Some(end) = find2(rest, b'\'', b'\\').filter(|&at| rest[at] == b'\'') {
-        return Ok((&rest[end + 1..], Cow::Borrowed(&rest[..end])));
+        let text = match rest.first_chunk::<INLINE_BYTES>() {
+            Some(window) if end <= INLINE_BYTES => PerlString::from_window(window, end),
+            _ => PerlString::from(&rest[..end]),
+        };
+        return Ok((&rest[end + 1..], text));
     }
     let mut out = Vec::new();
     loop {
@@ -63,7 +70,7 @@ pub(super) fn single_quoted(i: In<'_>) -> PResult<'_, Cow<'_, [u8]>> {
         };
         out.extend_from_slice(&rest[..at]);
         if rest[at] == b'\'' {
-            return Ok((&rest[at + 1..], Cow::Owned(out)));
+            return Ok((&rest[at + 1..], PerlString::from_bytes(out)));
         }
         match rest.get(at + 1) {
             Some(&c @ (b'\\' | b'\'')) => {
@@ -255,18 +262,9 @@ pub(super) fn string<'a>(
     scratch: &mut Vec<u8>,
 ) -> PResult<'a, PerlString> {
     match i.first() {
-        Some(b'\'') => single_quoted(i).map(|(rest, s)| (rest, byte_string(s))),
+        Some(b'\'') => single_quoted(i),
         Some(b'"') => double_quoted(i, scratch),
         _ => expected(i, what),
-    }
-}
-
-/// A byte string of text read from the input: copied (inline when short) if
-/// borrowed, the unescaped buffer kept if not.
-pub(super) fn byte_string(text: Cow<'_, [u8]>) -> PerlString {
-    match text {
-        Cow::Borrowed(bytes) => PerlString::from(bytes),
-        Cow::Owned(bytes) => PerlString::from_bytes(bytes),
     }
 }
 
@@ -285,6 +283,19 @@ pub(super) fn push_hex_escape(out: &mut Vec<u8>, c: u32) {
 pub(super) fn write_string(out: &mut Vec<u8>, s: &PerlString) {
     let bytes = s.as_bytes();
     if !s.is_utf8() || bytes.is_ascii() {
+        // Most keys and values are short and need no escape: copy the padded inline
+        // buffer whole (no `memcpy` call) and drop the padding.
+        if let Some(padded) = s.inline_padded() {
+            if find2(padded, b'\\', b'\'').is_none() {
+                let end = out.len() + bytes.len() + 1;
+                out.reserve(padded.len() + 2);
+                out.push(b'\'');
+                out.extend_from_slice(padded);
+                out.truncate(end);
+                out.push(b'\'');
+                return;
+            }
+        }
         write_single_quoted(out, bytes);
         return;
     }
