@@ -19,6 +19,11 @@ for set in default default-cyclic storable freezethaw yaml json; do
     seed "$target" compat-fixtures/file-$set/cgisess_*
     seed auto compat-fixtures/file-$set/cgisess_*
 done
+# Ruby's Marshal streams and session files (compat-fixtures/ruby/).
+seed thaw_marshal compat-fixtures/ruby/marshal/*.bin
+for file in compat-fixtures/ruby/filestore/* compat-fixtures/ruby/pstore/*; do
+    [[ $file == *.json ]] || seed thaw_marshal "$file"
+done
 for dir in fuzz/seeds/*/; do
     seed "$(basename "$dir")" "$dir"*
 done

@@ -44,7 +44,16 @@ fn no_hostile_thaw_allocates_out_of_proportion() {
     ALLOCATOR
         .set_limit(ALLOCATOR.allocated() + LIMIT)
         .expect("a limit above what is allocated");
-    let names = ["default", "storable", "freezethaw", "yaml", "json", "auto"];
+    let names = [
+        "default",
+        "storable",
+        "freezethaw",
+        "yaml",
+        "json",
+        "ruby_filestore",
+        "ruby_pstore",
+        "auto",
+    ];
     let serializers: Vec<(&str, std::sync::Arc<dyn Serializer>)> = names
         .iter()
         .map(|&n| (n, registry::serializer(n, n).unwrap()))

@@ -30,7 +30,8 @@ use cgi_session::cgi::{self, CgiQuery, DateFormat, Query};
 use cgi_session::{registry, str2seconds, Dsn};
 use cgi_session_drivers::{args, Args, FileDriver, MemcachedDriver};
 use cgi_session_serializers::{
-    Dumper, Error, FreezeThaw, Json, PerlString, Regexp, Serializer, Storable, Value, Yaml,
+    marshal, Dumper, Error, FreezeThaw, Json, PerlString, Regexp, RubyFileStore, RubyPStore,
+    Serializer, Storable, Value, Yaml,
 };
 
 /// A target's checks, run on one input.
@@ -44,6 +45,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("thaw_freezethaw", thaw_freezethaw),
     ("thaw_yaml", thaw_yaml),
     ("thaw_json", thaw_json),
+    ("thaw_marshal", thaw_marshal),
     ("auto", auto),
     ("cgi", cgi),
     ("driver_args", driver_args),
@@ -105,6 +107,49 @@ pub fn thaw_yaml(data: &[u8]) {
 /// Serializer `json`: see [`serializer`].
 pub fn thaw_json(data: &[u8]) {
     serializer(&Json, data);
+}
+
+/// Ruby's Marshal and the two Ruby store formats: [`marshal::load`] of anything is a
+/// value or an error naming a place inside the input; what it reads, [`marshal::dump`]
+/// writes, and reading that gives the same value and is a fixed point, bytes included.
+/// The FileStore and PStore serializers hold to the [`serializer`] properties.
+pub fn thaw_marshal(data: &[u8]) {
+    match marshal::load(data) {
+        Err(e) => check_error(&e, data),
+        Ok(v1) => {
+            let b1 = marshal::dump(&v1)
+                .unwrap_or_else(|e| panic!("marshal: dump refuses what load read: {e}"));
+            let v2 = marshal::load(&b1).unwrap_or_else(|e| {
+                panic!(
+                    "marshal: cannot read its own output: {e}\n{}",
+                    b1.escape_ascii()
+                )
+            });
+            assert!(v2 == v1, "marshal: dump and load change {v1:?} into {v2:?}");
+            let b2 = marshal::dump(&v2).expect("dumps what it read once");
+            assert!(
+                b2 == b1,
+                "marshal: not a fixed point:\n{}\n{}",
+                b1.escape_ascii(),
+                b2.escape_ascii()
+            );
+        }
+    }
+    for store in [&RubyPStore as &dyn Serializer, &RubyFileStore] {
+        // A listing's pseudo-id is not written back (marshal::DIGEST_ID_PREFIX).
+        let pseudo_id = store.thaw(data).is_ok_and(|record| {
+            record
+                .get("_SESSION_ID")
+                .and_then(Value::as_perl_str)
+                .is_some_and(|id| {
+                    id.as_bytes()
+                        .starts_with(marshal::DIGEST_ID_PREFIX.as_bytes())
+                })
+        });
+        if !pseudo_id {
+            serializer(store, data);
+        }
+    }
 }
 
 /// Serializer `auto` (sniffing): what it reads is what the sniffed format's own

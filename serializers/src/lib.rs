@@ -25,6 +25,8 @@
 //! * [`freezethaw`]: serializer `freezethaw` (FreezeThaw 0.5001 text, spec §7.3).
 //! * [`storable`]: serializer `storable` (Perl's Storable binary images, spec §7.2).
 //! * [`yaml`]: serializer `yaml` (YAML as YAML::Syck 1.34 writes it, spec §7.4).
+//! * [`marshal`]: Ruby's Marshal 4.8, and serializers `ruby_filestore` and `ruby_pstore`,
+//!   the records of Ruby's CGI::Session stores.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -32,6 +34,7 @@ pub mod auto;
 pub mod dumper;
 pub mod freezethaw;
 pub mod json;
+pub mod marshal;
 pub mod number;
 pub mod sniff;
 pub mod storable;
@@ -45,6 +48,7 @@ pub use auto::Auto;
 pub use dumper::Dumper;
 pub use freezethaw::FreezeThaw;
 pub use json::Json;
+pub use marshal::{RubyFileStore, RubyPStore};
 pub use sniff::{sniff, Format};
 pub use storable::Storable;
 pub use string::PerlString;
@@ -100,6 +104,14 @@ pub trait Serializer: Send + Sync {
         let _ = keys;
         self.thaw(bytes)
     }
+
+    /// Whether this serializer reads records written by a program that keeps no
+    /// `_SESSION_*` keys (Ruby's CGI::Session): a record of it without `_SESSION_ID` is
+    /// then the session stored under the id it was read by, not a corrupt record.
+    /// Perl's formats always carry the id, so the default is `false`.
+    fn id_from_store(&self) -> bool {
+        false
+    }
 }
 
 /// A shared serializer is a serializer, so one looked up at run time (an
@@ -119,5 +131,9 @@ impl<S: Serializer + ?Sized> Serializer for std::sync::Arc<S> {
 
     fn thaw_fields(&self, bytes: &[u8], keys: &[&str]) -> Result<Value, Error> {
         (**self).thaw_fields(bytes, keys)
+    }
+
+    fn id_from_store(&self) -> bool {
+        (**self).id_from_store()
     }
 }

@@ -77,6 +77,7 @@ pub fn catalogue() -> Vec<Case> {
     freezethaw(&mut cases);
     yaml(&mut cases);
     json(&mut cases);
+    ruby(&mut cases);
     auto(&mut cases);
     cases
 }
@@ -710,6 +711,119 @@ fn json(cases: &mut Vec<Case>) {
     }
 }
 
+/// Ruby's Marshal, in both Ruby store formats: a PStore file is one Marshal stream,
+/// a FileStore line `key=` and an escaped one.
+fn ruby(cases: &mut Vec<Case>) {
+    let marshal: Vec<(&'static str, Vec<u8>, &'static str)> = vec![
+        (
+            "length",
+            b"\x04\x08\"\x04\xff\xff\xff\x7fabc".to_vec(),
+            "claimed",
+        ),
+        (
+            "length",
+            b"\x04\x08[\x04\xff\xff\xff\x7fi\x06".to_vec(),
+            "claimed",
+        ),
+        (
+            "length",
+            b"\x04\x08{\x04\xff\xff\xff\x7f".to_vec(),
+            "claimed",
+        ),
+        (
+            "length",
+            b"\x04\x08\"\xfc\x00\x00\x00\x80".to_vec(),
+            "negative",
+        ),
+        ("length", b"\x04\x08l+\x04\xff\xff\xff\x7f".to_vec(), ""),
+        (
+            "length",
+            b"\x04\x08i\x05\x01\x02\x03\x04\x05".to_vec(),
+            "after the end",
+        ),
+        ("link", b"\x04\x08@\x06".to_vec(), "link"),
+        ("link", b"\x04\x08[\x07:\x06a;\x06".to_vec(), "symlink"),
+        ("link", b"\x04\x08[\x06@\x00".to_vec(), "cycle"),
+        ("type", b"\x04\x08X".to_vec(), "unknown type"),
+        ("type", b"\x04\x08d:\x06X".to_vec(), "t_data"),
+        (
+            "type",
+            b"\x04\x08I[\x00\x06:\x06@ai\x06".to_vec(),
+            "instance variables",
+        ),
+        ("version", b"\x04\x09i\x06".to_vec(), "version"),
+        (
+            "nesting",
+            [&b"\x04\x08"[..], &b"[\x06".repeat(100_000), b"0"].concat(),
+            "nested deeper",
+        ),
+        (
+            "nesting",
+            [
+                &b"\x04\x08"[..],
+                &b"o:\x06X\x06:\x07@a".repeat(20_000),
+                b"0",
+            ]
+            .concat(),
+            "nested deeper",
+        ),
+        // Billion laughs: each level is two links to the one before.
+        (
+            "links",
+            {
+                let mut bomb = b"\x04\x08[\x01\x65\"\x01\xc8".to_vec();
+                bomb.extend([b'x'; 200]);
+                bomb.extend(b"@\x06".repeat(100));
+                bomb
+            },
+            "links copy more",
+        ),
+    ];
+    for (kind, stream, needle) in marshal {
+        let line = [
+            &b"k="[..],
+            &cgi_session::serializers::marshal::cgi_escape(&stream),
+            b"\n",
+        ]
+        .concat();
+        cases.push(refused("ruby_filestore", kind, line, needle));
+        cases.push(refused("ruby_pstore", kind, stream, needle));
+    }
+    cases.push(refused(
+        "ruby_filestore",
+        "format",
+        "no equals sign\n",
+        "without `=`",
+    ));
+    cases.push(refused(
+        "ruby_pstore",
+        "format",
+        b"\x04\x08[\x00".to_vec(),
+        "corrupted",
+    ));
+    // Class names are names: nothing is loaded or run.
+    let object = b"\x04\x08o:\x0bKernel\x06:\x0a@exec\"\x07id".to_vec();
+    let value = Value::blessed(
+        "Ruby::Object",
+        Value::hash([
+            ("class", Value::bytes("Kernel")),
+            ("ivars", Value::hash([("@exec", Value::bytes("id"))])),
+        ]),
+    );
+    let line = [
+        &b"k="[..],
+        &cgi_session::serializers::marshal::cgi_escape(&object),
+        b"\n",
+    ]
+    .concat();
+    cases.push(reads(
+        "ruby_filestore",
+        "code",
+        line,
+        Value::hash([("k", value)]),
+    ));
+}
+
 /// Serializer `auto` reads what it sniffs: records no format claims, and records that
 /// claim one format by their first bytes and are hostile in it.
 fn auto(cases: &mut Vec<Case>) {
@@ -746,6 +860,32 @@ pub fn truncation_seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         for id in fixtures::ids(set) {
             let bytes = fixtures::raw(set, &id);
             seeds.push((serializer, format!("{set}/{id}"), bytes));
+        }
+    }
+    // Ruby's: its session files, and each Marshal stream as a FileStore line.
+    let ruby = fixtures::root().join("ruby");
+    for (dir, serializer) in [
+        ("filestore", "ruby_filestore"),
+        ("pstore", "ruby_pstore"),
+        ("marshal", "ruby_filestore"),
+    ] {
+        let mut files: Vec<_> = std::fs::read_dir(ruby.join(dir))
+            .unwrap_or_else(|e| panic!("{}: {e}", ruby.join(dir).display()))
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_none_or(|e| e == "bin"))
+            .collect();
+        files.sort();
+        for path in files {
+            let mut bytes = std::fs::read(&path).unwrap();
+            if dir == "marshal" {
+                bytes = [
+                    &b"v="[..],
+                    &cgi_session::serializers::marshal::cgi_escape(&bytes),
+                ]
+                .concat();
+            }
+            let name = path.file_name().unwrap().to_string_lossy();
+            seeds.push((serializer, format!("ruby/{dir}/{name}"), bytes));
         }
     }
     seeds
