@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs Perl's CGI::Session 4.48 and the modules the compatibility tests drive
-# (the "oracle"), from Debian's packages. Idempotent; needs root (or sudo).
+# (the "oracle"), and Ruby 3.1 (the Ruby stores' oracle), from Debian's packages.
+# Idempotent; needs root (or sudo).
 set -euo pipefail
 packages=(
   libcgi-session-perl libcgi-session-serialize-yaml-perl libfreezethaw-perl
@@ -10,6 +11,7 @@ packages=(
   memcached
   libdb5.3   # the runtime libdb-5.3.so the db_file driver links (Perl's DB_File uses it too)
   lighttpd   # the web server tests/web_cgi.rs runs the Perl and Rust CGI pages under
+  ruby       # Ruby 3.1's cgi/session and pstore: the oracle of the Ruby stores (issue 8)
 )
 # memcached (Debian's package) for the memcached driver's tests; it keeps nothing on disk.
 start_memcached() {
@@ -19,7 +21,8 @@ start_memcached() {
 }
 if perl -MCGI::Session -MCGI -MFreezeThaw -MYAML::Syck -MJSON -MRedis -MCache::Memcached \
      -MCGI::Session::Driver::memcached -MDB_File -e 1 2>/dev/null \
-   && command -v memcached >/dev/null && command -v lighttpd >/dev/null && ldconfig -p | grep -q 'libdb-5.3.so '; then
+   && command -v memcached >/dev/null && command -v lighttpd >/dev/null \
+   && ruby -rcgi/session -rcgi/session/pstore -e 1 2>/dev/null && ldconfig -p | grep -q 'libdb-5.3.so '; then
   start_memcached
   exit 0
 fi

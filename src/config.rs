@@ -327,6 +327,9 @@ impl ConfigBuilder {
         if self.name.is_empty() {
             return Err(Error::Usage("the session name must not be empty".into()));
         }
+        if self.driver.is_none() && self.serializer.is_none() {
+            dsn.check_pairing(shown)?;
+        }
         let driver = match self.driver {
             Some(d) => d,
             None => registry::driver(dsn.driver_name(), &self.args, shown)?,

@@ -38,6 +38,14 @@ pub const DEFAULT_SERIALIZER: &str = "default";
 /// The default id generator, as in Perl.
 pub const DEFAULT_ID: &str = "md5";
 
+/// Drivers whose store has one record format of its own, which no other serializer
+/// may write and which no other driver holds: Ruby's CGI::Session stores. The DSN's
+/// serializer defaults to the driver's own format.
+const OWN_FORMATS: &[(&str, &str)] = &[
+    ("ruby_filestore", "ruby_filestore"),
+    ("ruby_pstore", "ruby_pstore"),
+];
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Component {
     Driver,
@@ -137,15 +145,53 @@ impl Dsn {
         self.driver.as_deref().unwrap_or(DEFAULT_DRIVER)
     }
 
-    /// The serializer name, or Perl's default `default`.
+    /// The serializer name: the one named, else the driver's own format (a Ruby
+    /// store's), else Perl's default `default`.
     pub fn serializer_name(&self) -> &str {
-        self.serializer.as_deref().unwrap_or(DEFAULT_SERIALIZER)
+        self.serializer
+            .as_deref()
+            .or_else(|| own_format(self.driver_name()))
+            .unwrap_or(DEFAULT_SERIALIZER)
+    }
+
+    /// Refuses a driver and serializer that cannot go together: a store with a
+    /// format of its own (Ruby's) holds that format and nothing else, and that
+    /// format goes in no other store.
+    pub(crate) fn check_pairing(&self, shown: &str) -> Result<()> {
+        let (driver, serializer) = (self.driver_name(), self.serializer_name());
+        let wrong = match own_format(driver) {
+            Some(own) => own != serializer,
+            None => OWN_FORMATS.iter().any(|(_, f)| *f == serializer),
+        };
+        if !wrong {
+            return Ok(());
+        }
+        let message = match own_format(driver) {
+            Some(own) => format!(
+                "driver {driver} stores its own record format; use serializer {own} (or name none), not {serializer}"
+            ),
+            None => format!(
+                "serializer {serializer} is the record format of Ruby's {serializer} store; use it with driver {serializer}"
+            ),
+        };
+        Err(Error::Dsn {
+            dsn: shown.to_string(),
+            message,
+        })
     }
 
     /// The id generator name, or Perl's default `md5`.
     pub fn id_name(&self) -> &str {
         self.id.as_deref().unwrap_or(DEFAULT_ID)
     }
+}
+
+/// The record format a driver's store has of its own, if any.
+fn own_format(driver: &str) -> Option<&'static str> {
+    OWN_FORMATS
+        .iter()
+        .find(|(d, _)| *d == driver)
+        .map(|(_, f)| *f)
 }
 
 impl std::fmt::Display for Dsn {
@@ -317,5 +363,39 @@ mod tests {
             Dsn::parse("id:incr").unwrap().to_string(),
             "driver:file;serializer:default;id:incr"
         );
+    }
+
+    #[test]
+    fn a_ruby_store_defaults_to_its_own_format_and_refuses_others() {
+        for driver in ["ruby_filestore", "ruby_pstore"] {
+            let dsn = Dsn::parse(&format!("driver:{driver}")).unwrap();
+            assert_eq!(dsn.serializer_name(), driver);
+            assert_eq!(
+                dsn.to_string(),
+                format!("driver:{driver};serializer:{driver};id:md5")
+            );
+            dsn.check_pairing("x").unwrap();
+            let named = Dsn::parse(&format!("driver:{driver};serializer:{driver}")).unwrap();
+            named.check_pairing("x").unwrap();
+            let err = Dsn::parse(&format!("driver:{driver};serializer:storable"))
+                .unwrap()
+                .check_pairing("x")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(&format!("use serializer {driver}")), "{err}");
+            let err = Dsn::parse(&format!("driver:file;serializer:{driver}"))
+                .unwrap()
+                .check_pairing("x")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!("use it with driver {driver}")),
+                "{err}"
+            );
+        }
+        Dsn::parse("driver:file;serializer:storable")
+            .unwrap()
+            .check_pairing("x")
+            .unwrap();
     }
 }

@@ -24,6 +24,13 @@ const DRIVER_TABLE: &[(&str, DriverCtor)] = &[
         Ok(Arc::new(drivers::FileDriver::from_args(args)?))
     }),
     ("memory", |_| Ok(Arc::new(drivers::MemoryDriver::default()))),
+    // Ruby's cgi/session stores; the DSN pairs each with its own serializer.
+    ("ruby_filestore", |args| {
+        Ok(Arc::new(drivers::RubyFileStoreDriver::from_args(args)?))
+    }),
+    ("ruby_pstore", |args| {
+        Ok(Arc::new(drivers::RubyPStoreDriver::from_args(args)?))
+    }),
     #[cfg(feature = "redis")]
     ("redis", |args| {
         Ok(Arc::new(drivers::RedisDriver::from_args(args)?))
@@ -57,6 +64,9 @@ const SERIALIZER_TABLE: &[(&str, SerializerCtor)] = &[
     ("storable", || Arc::new(serializers::Storable)),
     ("json", || Arc::new(serializers::Json)),
     ("yaml", || Arc::new(serializers::Yaml)),
+    // Ruby's CGI::Session stores: each the format of its own driver, never read by `auto`.
+    ("ruby_filestore", || Arc::new(serializers::RubyFileStore)),
+    ("ruby_pstore", || Arc::new(serializers::RubyPStore)),
     // Rust only: reads every format above, writes Perl's default (spec §7 first bytes).
     ("auto", || Arc::new(auto(Arc::new(serializers::Dumper)))),
 ];
@@ -117,13 +127,17 @@ pub fn serializer(name: &str, dsn: &str) -> Result<Arc<dyn Serializer>> {
     Ok(lookup(SERIALIZER_TABLE, "serializer", name, dsn)?())
 }
 
-/// Serializer `auto` writing with `writer`: it reads a record in any format this
-/// build has a serializer for (told apart by its first bytes), so a store holding
-/// records of several serializers reads through it.
+/// Serializers `auto` does not read: itself, and the Ruby stores' formats, which
+/// live only in their own drivers' stores.
+const NOT_AUTO: &[&str] = &["auto", "ruby_filestore", "ruby_pstore"];
+
+/// Serializer `auto` writing with `writer`: it reads a record in any format of
+/// Perl's (or `json`) this build has a serializer for (told apart by its first
+/// bytes), so a store holding records of several serializers reads through it.
 pub fn auto(writer: Arc<dyn Serializer>) -> serializers::Auto {
     let readers = SERIALIZER_TABLE
         .iter()
-        .filter(|(name, _)| *name != "auto")
+        .filter(|(name, _)| !NOT_AUTO.contains(name))
         .map(|(_, ctor)| ctor());
     serializers::Auto::new(writer, readers)
 }

@@ -50,6 +50,9 @@ pub mod keys {
     }
 }
 
+// Inlined, so that a constant name becomes a constant key: a lookup then copies a
+// ready-made string instead of scanning and copying the name.
+#[inline]
 fn key(name: &str) -> PerlString {
     PerlString::from_text(name)
 }
@@ -568,7 +571,10 @@ impl Session {
 }
 
 /// Thaws a stored record into a session's data: a hash with a defined `_SESSION_ID`
-/// (spec §2.3 step 8), or the error naming `id`, the id it was stored under. With
+/// (spec §2.3 step 8), or the error naming `id`, the id it was stored under. A
+/// record of a serializer whose records may carry no id
+/// ([`Serializer::id_from_store`](cgi_session_serializers::Serializer::id_from_store),
+/// Ruby's stores) gets `id` as its `_SESSION_ID` when it has none. With
 /// `fields`, the serializer may leave out every other top-level entry
 /// ([`Serializer::thaw_fields`](cgi_session_serializers::Serializer::thaw_fields)).
 pub(crate) fn thaw_record(
@@ -589,6 +595,13 @@ pub(crate) fn thaw_record(
     match thawed {
         Value::Hash(h) if h.get(&key(keys::ID)).is_some_and(|v| !v.is_undef()) => {
             Ok(std::sync::Arc::unwrap_or_clone(h))
+        }
+        // A Ruby store's record keeps no `_SESSION_*` keys: it is the session stored
+        // under the id it was read by.
+        Value::Hash(h) if serializer.id_from_store() => {
+            let mut data = std::sync::Arc::unwrap_or_clone(h);
+            data.insert(key(keys::ID), Value::from(id));
+            Ok(data)
         }
         other => Err(Error::InvalidData {
             id: id.to_string(),

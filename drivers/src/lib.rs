@@ -42,6 +42,8 @@
 //!   with a working, self-healing traverse.
 //! * `memcached` (cargo feature `memcached`): the layout of CPAN's
 //!   `CGI::Session::Driver::memcached` over `Cache::Memcached`; cannot traverse.
+//! * [`ruby`]: Ruby's `cgi/session` stores, FileStore and PStore, shared with Ruby
+//!   processes; their listings name sessions by `digest:` pseudo-ids.
 //! * `sqlite`, `postgresql`, `mysql` (cargo features of the same names): Perl's DBI
 //!   drivers, one row per session in a shared table (spec §5.4–§5.7); see `dbi`.
 // `deny`, not `forbid`: the Berkeley DB binding (db_file's `ffi` module, behind the
@@ -67,6 +69,7 @@ pub mod memcached;
 pub mod memory;
 #[cfg(feature = "redis")]
 pub mod redis;
+pub mod ruby;
 pub mod sweep;
 
 #[cfg(feature = "db_file")]
@@ -83,6 +86,7 @@ pub use memcached::MemcachedDriver;
 pub use memory::MemoryDriver;
 #[cfg(feature = "redis")]
 pub use redis::RedisDriver;
+pub use ruby::{RubyFileStoreDriver, RubyPStoreDriver};
 pub use sweep::{Swept, Verdict};
 
 /// Driver arguments by Perl's option names (`Directory`, `UMask`, `NoFlock`, `DataSource`, ...).

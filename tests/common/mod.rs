@@ -12,6 +12,7 @@ pub mod cli;
 pub mod fixtures;
 pub mod hammer;
 pub mod oracle;
+pub mod ruby;
 pub mod services;
 pub mod typed;
 

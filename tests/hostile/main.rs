@@ -112,9 +112,8 @@ fn a_planted_hostile_record_fails_the_load_naming_the_session() {
             if !matches!(case.expect, Expect::Refused(_)) {
                 continue;
             }
-            let config = file_config(dir.path(), case.serializer);
             let id = format!("hostile{n}");
-            std::fs::write(dir.path().join(format!("cgisess_{id}")), &case.bytes).unwrap();
+            let config = plant(dir.path(), case.serializer, &id, &case.bytes);
             planted += 1;
             match config.load(Some(&id)) {
                 Err(e @ Error::Thaw { .. }) => {
@@ -140,6 +139,30 @@ fn a_planted_hostile_record_fails_the_load_naming_the_session() {
         assert!(!canary().exists(), "a payload ran");
         eprintln!("hostile records planted and loaded: {planted}");
     });
+}
+
+/// The store of `serializer` in `dir`, holding `bytes` as the record of `id`: a file
+/// store, or for Ruby's formats (which go with their own drivers only) the Ruby store
+/// of that name, its file private to us as Ruby writes it.
+fn plant(dir: &Path, serializer: &str, id: &str, bytes: &[u8]) -> Config {
+    let (config, name) = match serializer {
+        "ruby_filestore" | "ruby_pstore" => {
+            let prefix = if serializer == "ruby_filestore" {
+                "cgi_sid_"
+            } else {
+                ""
+            };
+            let args = Args::from([("tmpdir".into(), dir.display().to_string())]);
+            let dsn = format!("driver:{serializer}");
+            let name = format!("{prefix}{}", cgi_session::drivers::ruby::id_digest(id));
+            (Config::new(Some(&dsn), args).unwrap(), name)
+        }
+        _ => (file_config(dir, serializer), format!("cgisess_{id}")),
+    };
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    config
 }
 
 fn file_config(dir: &Path, serializer: &str) -> Config {

@@ -73,6 +73,7 @@ mod tmpdir;
 
 use template::FileNameTemplate;
 pub use tmpdir::default_directory;
+pub(crate) use tmpdir::is_writable_dir;
 
 /// Perl's `$CGI::Session::Driver::file::FileName` default (spec §5.2).
 pub const DEFAULT_FILE_NAME: &str = "cgisess_%s";
@@ -500,7 +501,7 @@ fn read_whole(file: &mut File, buf: &mut Vec<u8>) -> io::Result<()> {
 /// same two `read` calls as [`read_whole`] for a record under 8 KiB. The kernel reads
 /// into the vector's spare room directly (a stack buffer would be zeroed first on
 /// every load), and the vector is then shrunk in place.
-fn read_record(file: &mut File) -> io::Result<Vec<u8>> {
+pub(crate) fn read_record(file: &mut File) -> io::Result<Vec<u8>> {
     let mut data = Vec::new();
     read_whole(file, &mut data)?;
     data.shrink_to_fit();

@@ -32,7 +32,7 @@ pub fn default_directory() -> PathBuf {
 }
 
 /// Perl's `-d $dir && -w _`: `pp_ftrwrite` → `cando(S_IWUSR, effective)`.
-fn is_writable_dir(dir: &Path) -> bool {
+pub(crate) fn is_writable_dir(dir: &Path) -> bool {
     let Ok(meta) = fs::metadata(dir) else {
         return false;
     };
