@@ -22,15 +22,19 @@
 //! record (unreadable, not a session, refused by the target) is reported through the
 //! observer and skipped; the run goes on.
 
+use std::borrow::Cow;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Instant;
 
+use cgi_session_serializers::marshal::DIGEST_ID_PREFIX;
 use cgi_session_serializers::{Hash, Value};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::session::{expires_in, fate, keys, stored_seconds, thaw_record, Fate, EXPIRY_KEYS};
+use crate::session::{
+    expires_in, fate, keys, stored_id, stored_seconds, thaw_record, Fate, EXPIRY_KEYS,
+};
 
 /// How a migration runs. The default copies every session, expired ones included,
 /// and keeps the target's copy of a session when it is at least as recent.
@@ -124,6 +128,32 @@ impl Config {
         options: MigrateOptions,
         observe: &dyn Fn(MigrateEvent<'_>),
     ) -> Result<MigrateSummary> {
+        self.migrate(target, None, options, observe)
+    }
+
+    /// [`migrate_to`](Config::migrate_to) of the sessions `ids` names instead of every
+    /// session the source lists: for a source that cannot list its ids (memcached),
+    /// or whose listing cannot tell them (a Ruby FileStore or PStore names each file
+    /// by a digest of its id, so a session Ruby alone wrote is known by its id only to
+    /// the application, e.g. from its logs). An id the source does not hold counts as
+    /// [`missing`](MigrateSummary::missing).
+    pub fn migrate_ids_to(
+        &self,
+        target: &Config,
+        ids: &mut dyn Iterator<Item = String>,
+        options: MigrateOptions,
+        observe: &dyn Fn(MigrateEvent<'_>),
+    ) -> Result<MigrateSummary> {
+        self.migrate(target, Some(ids), options, observe)
+    }
+
+    fn migrate(
+        &self,
+        target: &Config,
+        ids: Option<&mut dyn Iterator<Item = String>>,
+        options: MigrateOptions,
+        observe: &dyn Fn(MigrateEvent<'_>),
+    ) -> Result<MigrateSummary> {
         let same_serializer = self.serializer().name() == target.serializer().name();
         if same_serializer && self.is_same_store(target) {
             return Err(Error::Usage(format!(
@@ -145,7 +175,7 @@ impl Config {
             verbatim: same_serializer && self.serializer().name() != "auto",
         };
         let mut summary = MigrateSummary::default();
-        self.driver().traverse(&mut |id| {
+        let mut visit = |id: &str| {
             summary.scanned += 1;
             match copier.copy(id) {
                 Ok(Outcome::Copied) => summary.copied += 1,
@@ -159,7 +189,13 @@ impl Config {
             }
             observe(MigrateEvent::Visited);
             ControlFlow::Continue(())
-        })?;
+        };
+        match ids {
+            None => self.driver().traverse(&mut visit)?,
+            Some(ids) => ids.for_each(|id| {
+                let _ = visit(&id);
+            }),
+        }
         summary.seconds = started.elapsed().as_secs_f64();
         Ok(summary)
     }
@@ -188,6 +224,7 @@ impl Copier<'_> {
         // needs everything.
         let fields = self.verbatim.then_some(EXPIRY_KEYS);
         let data = thaw_record(self.source, id, &bytes, fields)?;
+        let id = &*self.target_id(id, &data)?;
         let now = self.source.now();
         if self.options.skip_expired && matches!(fate(&data, now), Fate::Expired) {
             return Ok(Outcome::Expired);
@@ -216,6 +253,25 @@ impl Copier<'_> {
         Ok(Outcome::Copied)
     }
 
+    /// The id a record goes to the target under: the one it is stored under, except in
+    /// a Ruby store, whose listing names a file by its digest (`digest:…`): there the
+    /// record's own `_SESSION_ID` (written by this library) is its id, and a record
+    /// without one cannot be migrated, since no one can tell its id from the store.
+    fn target_id<'i>(&self, listed: &'i str, data: &Hash) -> Result<Cow<'i, str>> {
+        if !self.source.serializer().id_from_store() {
+            return Ok(Cow::Borrowed(listed));
+        }
+        match stored_id(data) {
+            Some(id) if !id.starts_with(DIGEST_ID_PREFIX) => Ok(Cow::Owned(id)),
+            _ => Err(Error::InvalidData {
+                id: listed.to_string(),
+                message: "its session id is unknown: Ruby's stores name a session's file by a \
+                          digest of the id and keep no id inside; give the ids with --ids FILE"
+                    .into(),
+            }),
+        }
+    }
+
     /// Whether the target holds `id` with an ATIME at least as recent as `data`'s.
     /// A record there that cannot be read is an error: whether it is newer cannot be
     /// told, and a wrong target serializer must not lead to every session being clobbered.
@@ -231,5 +287,18 @@ impl Copier<'_> {
             }
         })?;
         Ok(stored_seconds(&held, keys::ATIME) >= stored_seconds(data, keys::ATIME))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The serializers write no `_SESSION_ID` of the form the Ruby drivers list; the
+    /// two crates keep the prefix apart, so this is where they must agree.
+    #[test]
+    fn the_ruby_pseudo_id_prefix_is_one_prefix() {
+        assert_eq!(
+            super::DIGEST_ID_PREFIX,
+            cgi_session_drivers::ruby::DIGEST_ID_PREFIX
+        );
     }
 }

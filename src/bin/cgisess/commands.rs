@@ -94,6 +94,7 @@ pub fn run(cli: Cli) -> Result<()> {
             progress,
             skip_expired,
             overwrite,
+            ids,
         } => {
             let options = crate::migrate::Options {
                 to,
@@ -104,6 +105,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 progress: progress.into(),
                 skip_expired,
                 overwrite,
+                ids,
             };
             crate::migrate::run(&config, options, &mut out)?
         }
@@ -128,9 +130,15 @@ pub fn warn_ignored_keys(config: &Config) {
 /// The store, with `--serializer` in place of the DSN's serializer when given.
 pub fn open(
     dsn: Option<&str>,
-    args: Args,
+    mut args: Args,
     serializer: Option<&str>,
 ) -> cgi_session::Result<Config> {
+    // A Ruby store lists each session by its file's digest (`digest:…`), which only an
+    // operator's tool may use as an id (never a web app: see the README's Ruby stores).
+    let driver = dsn.map(Dsn::parse).transpose()?.unwrap_or_default();
+    if driver.driver_name().starts_with("ruby_") {
+        args.entry("DigestIds".into()).or_insert_with(|| "1".into());
+    }
     let mut builder = Config::builder(dsn).args(args);
     if let Some(name) = serializer {
         let shown = format!("serializer:{name}");
@@ -292,8 +300,13 @@ fn summary(config: &Config, id: &str) -> serde_json::Value {
             return entry;
         }
     };
-    entry["format"] = sniff(&bytes).map(|f| f.serializer_name()).into();
-    let data = match config.serializer().thaw(&bytes) {
+    let serializer = config.serializer();
+    // A Ruby store's format has no first bytes of its own to sniff.
+    let format = sniff(&bytes).map(|f| f.serializer_name());
+    entry["format"] = format
+        .or(serializer.id_from_store().then(|| serializer.name()))
+        .into();
+    let data = match serializer.thaw(&bytes) {
         Ok(data) => data,
         Err(source) => {
             let id = id.to_string();
@@ -301,6 +314,11 @@ fn summary(config: &Config, id: &str) -> serde_json::Value {
             return entry;
         }
     };
+    if serializer.id_from_store() {
+        // The id a Ruby store's listing cannot tell, when the record holds it.
+        entry["session_id"] =
+            json::to_json(&data[keys::ID]).unwrap_or_else(|e| e.to_string().into());
+    }
     for (field, k) in [
         ("ctime", keys::CTIME),
         ("atime", keys::ATIME),

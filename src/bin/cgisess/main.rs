@@ -150,6 +150,11 @@ pub enum Command {
         /// Copy every session, even over a target copy with a newer access time.
         #[arg(long)]
         overwrite: bool,
+        /// Copy the sessions whose ids this file lists, one per line (`-`: standard
+        /// input), instead of every session the source lists: for a source that cannot
+        /// list (memcached) or cannot tell its ids (Ruby's stores name files by a digest).
+        #[arg(long, value_name = "FILE")]
+        ids: Option<std::path::PathBuf>,
     },
     /// Summarize the store: session count, record sizes, idle time and age, expiry,
     /// serializer formats, records that do not parse. Reads each record once without

@@ -1,7 +1,8 @@
 //! `cgisess migrate`: [`Config::migrate_to`] from the global store to the one `--to`
 //! names, with a progress display and a summary.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use cgi_session::{Args, Config, MigrateEvent, MigrateOptions, MigrateSummary};
@@ -22,6 +23,8 @@ pub struct Options {
     pub progress: Progress,
     pub skip_expired: bool,
     pub overwrite: bool,
+    /// A file of ids to copy (`-`: standard input) instead of the source's listing.
+    pub ids: Option<PathBuf>,
 }
 
 pub fn run(source: &Config, options: Options, out: &mut impl Write) -> Result<()> {
@@ -40,15 +43,29 @@ pub fn run(source: &Config, options: Options, out: &mut impl Write) -> Result<()
         MigrateEvent::Visited => reporter.tick(),
         MigrateEvent::Failed { id, error } => reporter.skipped(id, error),
     };
-    let summary = source.migrate_to(
-        &target,
-        MigrateOptions {
-            dry_run: options.dry_run,
-            skip_expired: options.skip_expired,
-            overwrite: options.overwrite,
-        },
-        &observe,
-    )?;
+    let how = MigrateOptions {
+        dry_run: options.dry_run,
+        skip_expired: options.skip_expired,
+        overwrite: options.overwrite,
+    };
+    let summary = match &options.ids {
+        None => source.migrate_to(&target, how, &observe)?,
+        Some(path) => {
+            let lines = id_lines(path)?;
+            // A line that cannot be read ends the list; the error is kept for after.
+            let mut failure = None;
+            let mut ids = lines.map_while(|line| line.map_err(|e| failure = Some(e)).ok());
+            let mut ids = ids
+                .by_ref()
+                .map(|line| line.trim().to_string())
+                .filter(|id| !id.is_empty());
+            let summary = source.migrate_ids_to(&target, &mut ids, how, &observe)?;
+            if let Some(e) = failure {
+                return Err(e).with_context(|| format!("reading ids from {}", path.display()));
+            }
+            summary
+        }
+    };
     reporter.finish();
     let text = if options.json {
         as_json(&summary, options.dry_run).to_string()
@@ -56,6 +73,18 @@ pub fn run(source: &Config, options: Options, out: &mut impl Write) -> Result<()
         as_text(&summary, options.dry_run)
     };
     conclude(out, &text, summary.errors, summary.scanned, "migrated")
+}
+
+/// The lines of `--ids FILE`, or of standard input for `-`.
+fn id_lines(path: &PathBuf) -> Result<std::io::Lines<Box<dyn BufRead>>> {
+    let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("opening the ids file {}", path.display()))?;
+        Box::new(BufReader::new(file))
+    };
+    Ok(reader.lines())
 }
 
 /// The `--json` summary (stable field names, documented in the README).
