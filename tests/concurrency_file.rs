@@ -29,13 +29,17 @@ fn plan(serializer: &str, args: Json) -> Plan {
 /// What Perl 4.48 itself does wrong under these races, and only that (spec §5.2):
 /// on the ids deleters delete, the loser of two creations of one file fails its flush
 /// (EEXIST of `O_EXCL`) and the loser of two deletes fails its flush (ENOENT of
-/// `unlink`, spec §2.6 step 5); and `find()` aborts its walk on the first file it
-/// cannot `stat`, which a concurrent delete or purge causes (spec §4.1).
+/// `unlink`, spec §2.6 step 5); a load fails when the file is deleted between
+/// `retrieve`'s `-e` and its open (ENOENT of "couldn't open", spec §5.2 retrieve); and
+/// `find()` aborts its walk on the first file it cannot `stat`, which a concurrent
+/// delete or purge causes (spec §4.1).
 fn perl_known_race(failure: &Failure) -> bool {
     let doomed = failure.id.starts_with("doomed");
     let error = &failure.error;
+    let vanished_at_open =
+        error.contains("retrieve(): couldn't open") && error.contains("No such file");
     match failure.op.as_str() {
-        "update" => doomed && error.contains("File exists"),
+        "update" => doomed && (error.contains("File exists") || vanished_at_open),
         "delete" => doomed && (error.contains("File exists") || error.contains("No such file")),
         "purge" => error.contains("stat failed"),
         _ => false,
