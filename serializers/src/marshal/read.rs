@@ -75,12 +75,16 @@ impl Encoding {
     }
 }
 
-/// How much deeper than the stream the mapping's forms nest in a [`Value`], counted
-/// into the depth so that the limit bounds the Value's nesting (what writers and
-/// `Drop` walk): a field of a blessed hash is one level more, a pair in a list of
-/// pairs two.
-const NESTS_IN_RECORD: usize = 1;
-const NESTS_IN_PAIRS: usize = 2;
+/// How much deeper than the stream the mapping's forms count, so that the limit
+/// bounds the Value's nesting (what writers and `Drop` walk) and what the writer's
+/// recursion through these forms needs of a 2 MB stack: a field of a blessed hash
+/// counts two levels more, a pair in a list of pairs two. `write.rs` counts the
+/// same, so that whatever is read can be written.
+pub(super) const NESTS_IN_RECORD: usize = 2;
+pub(super) const NESTS_IN_PAIRS: usize = 2;
+/// `e` and `C` wrap what they extend in a blessed hash's field (the writer goes
+/// through them without a frame of their own).
+const NESTS_IN_WRAPPER: usize = 1;
 
 struct Reader<'a> {
     bytes: &'a [u8],
@@ -376,8 +380,8 @@ impl Reader<'_> {
             tag::STRING => self.string_object(depth, ivars),
             tag::REGEXP => self.regexp_object(at, depth, ivars),
             tag::USERDEF => self.user_dump(depth, ivars),
-            tag::EXTENDED => self.extended(depth + NESTS_IN_RECORD, ivars),
-            tag::UCLASS => self.user_class(depth + NESTS_IN_RECORD, ivars),
+            tag::EXTENDED => self.extended(depth + NESTS_IN_WRAPPER, ivars),
+            tag::UCLASS => self.user_class(depth + NESTS_IN_WRAPPER, ivars),
             _ if ivars => Err(ivars_refused(at, t)),
             tag::FLOAT => self.float_object(),
             tag::BIGNUM => self.bignum(),

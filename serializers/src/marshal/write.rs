@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use super::read::as_boolean;
+use super::read::{as_boolean, NESTS_IN_PAIRS, NESTS_IN_RECORD};
 use super::{bignum, class, regexp_option as opt, tag, unsupported, MAX_BIGNUM_BITS};
 use crate::{Error, Hash, Object, PerlString, Regexp, Value, MAX_DEPTH};
 
@@ -410,7 +410,16 @@ impl Writer {
             Value::Array(items) => self.array(items, depth),
             Value::Hash(hash) => self.hash(hash, depth),
             Value::Regexp(re) => self.regexp(re),
-            Value::Object(object) => self.record(value, object, depth),
+            Value::Object(object) => {
+                // As the reader counts these forms (read.rs, NESTS_IN_*).
+                let extra = match object.class.to_text().as_ref() {
+                    class::OBJECT | class::USER_MARSHAL => NESTS_IN_RECORD,
+                    class::STRUCT => NESTS_IN_PAIRS,
+                    class::HASH if value.get("default").is_some() => NESTS_IN_PAIRS,
+                    _ => 0,
+                };
+                self.record(value, object, depth + extra)
+            }
             _ => Err(unwritable(value, false)),
         }
     }
