@@ -160,6 +160,20 @@ pub(crate) fn found(record: Option<Vec<u8>>) -> Option<Vec<u8>> {
     record.filter(|data| !(data.is_empty() || data == b"0"))
 }
 
+/// Every id `driver` lists, sorted: what the unit tests of the stores compare.
+#[cfg(test)]
+pub(crate) fn listed(driver: &dyn Driver) -> Vec<String> {
+    let mut ids = Vec::new();
+    driver
+        .traverse(&mut |id| {
+            ids.push(id.to_string());
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    ids.sort();
+    ids
+}
+
 /// Moves session records (opaque bytes) to and from one store.
 ///
 /// All methods take `&self` so one driver can serve many sessions and threads;

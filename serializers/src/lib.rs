@@ -79,6 +79,25 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// [`Error::Syntax`]: the input of `format` goes wrong at byte `offset`.
+    pub(crate) fn syntax(format: &'static str, offset: usize, message: impl Into<String>) -> Error {
+        Error::Syntax {
+            format,
+            offset,
+            message: message.into(),
+        }
+    }
+
+    /// [`Error::Unsupported`]: well-formed data `format` refuses to build or write.
+    pub(crate) fn unsupported(format: &'static str, message: impl Into<String>) -> Error {
+        Error::Unsupported {
+            format,
+            message: message.into(),
+        }
+    }
+}
+
 /// Turns a session's data into stored bytes and back (Perl's `freeze`/`thaw`).
 ///
 /// Implementations are stateless or internally immutable, so one instance serves

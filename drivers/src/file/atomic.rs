@@ -154,11 +154,11 @@ impl FileDriver {
 
 #[cfg(test)]
 mod tests {
-    use std::ops::ControlFlow;
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
     use crate::lint::Finding;
+    use crate::listed;
     use crate::{Args, Driver, Swept, Verdict};
 
     fn driver(dir: &Path, atomic: bool) -> FileDriver {
@@ -169,17 +169,6 @@ mod tests {
             args.insert("AtomicWrite".into(), "1".into());
         }
         FileDriver::from_args(&args).unwrap()
-    }
-
-    fn listed(d: &FileDriver) -> Vec<String> {
-        let mut ids = Vec::new();
-        d.traverse(&mut |id| {
-            ids.push(id.to_string());
-            ControlFlow::Continue(())
-        })
-        .unwrap();
-        ids.sort();
-        ids
     }
 
     fn codes(findings: &[Finding]) -> Vec<&'static str> {

@@ -170,22 +170,12 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
+    use crate::listed;
 
     fn driver(dir: &Path, extra: &[(&str, &str)]) -> RubyFileStoreDriver {
         let mut args: Args = cgi_session_test_support::pairs(extra);
         args.insert("tmpdir".into(), dir.to_str().unwrap().into());
         RubyFileStoreDriver::from_args(&args).unwrap()
-    }
-
-    fn listed(d: &RubyFileStoreDriver) -> Vec<String> {
-        let mut ids = Vec::new();
-        d.traverse(&mut |id| {
-            ids.push(id.to_string());
-            ControlFlow::Continue(())
-        })
-        .unwrap();
-        ids.sort();
-        ids
     }
 
     fn mode(path: &Path) -> u32 {

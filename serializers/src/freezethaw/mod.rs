@@ -128,17 +128,10 @@ impl Serializer for FreezeThaw {
 
 /// A malformed record: where, and what was expected there.
 fn syntax(offset: usize, message: impl Into<String>) -> Error {
-    Error::Syntax {
-        format: FORMAT,
-        offset,
-        message: message.into(),
-    }
+    Error::syntax(FORMAT, offset, message)
 }
 
 /// Well-formed data this serializer will not write or build.
 fn unsupported(message: impl Into<String>) -> Error {
-    Error::Unsupported {
-        format: FORMAT,
-        message: message.into(),
-    }
+    Error::unsupported(FORMAT, message)
 }

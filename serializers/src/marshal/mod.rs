@@ -180,17 +180,10 @@ pub fn dump(value: &Value) -> Result<Vec<u8>, Error> {
 
 /// An error about the stream at byte `offset`.
 fn syntax(offset: usize, message: impl Into<String>) -> Error {
-    Error::Syntax {
-        format: FORMAT,
-        offset,
-        message: message.into(),
-    }
+    Error::syntax(FORMAT, offset, message)
 }
 
 /// Data this implementation refuses to read or write.
 fn unsupported(message: impl Into<String>) -> Error {
-    Error::Unsupported {
-        format: FORMAT,
-        message: message.into(),
-    }
+    Error::unsupported(FORMAT, message)
 }

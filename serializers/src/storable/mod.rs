@@ -236,17 +236,10 @@ impl Serializer for Storable {
 
 /// An error about the image at byte `offset`.
 fn syntax(offset: usize, message: impl Into<String>) -> Error {
-    Error::Syntax {
-        format: FORMAT,
-        offset,
-        message: message.into(),
-    }
+    Error::syntax(FORMAT, offset, message)
 }
 
 /// Data this implementation refuses to build or write.
 fn unsupported(message: impl Into<String>) -> Error {
-    Error::Unsupported {
-        format: FORMAT,
-        message: message.into(),
-    }
+    Error::unsupported(FORMAT, message)
 }

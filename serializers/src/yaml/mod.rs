@@ -77,18 +77,11 @@ use crate::{Error, Serializer, Value};
 const FORMAT: &str = "yaml";
 
 fn syntax(offset: usize, message: impl Into<String>) -> Error {
-    Error::Syntax {
-        format: FORMAT,
-        offset,
-        message: message.into(),
-    }
+    Error::syntax(FORMAT, offset, message)
 }
 
 fn unsupported(message: impl Into<String>) -> Error {
-    Error::Unsupported {
-        format: FORMAT,
-        message: message.into(),
-    }
+    Error::unsupported(FORMAT, message)
 }
 
 /// YAML as YAML::Syck writes it: the serializer named `yaml`.
