@@ -241,3 +241,47 @@ fn purge_removes_what_perl_s_rules_expire_and_keeps_ruby_sessions_without_expiry
         assert_ruby_reads(store, dir.path(), "keep", r#"{"x" => 2}"#);
     }
 }
+
+#[test]
+fn lint_finds_ruby_files_others_may_read_and_no_perl_id_weakness() {
+    if !ruby_usable() {
+        return;
+    }
+    for store in STORES {
+        // A tmpdir of the application's own, as the README advises.
+        let dir = tempfile::tempdir().unwrap();
+        let private = std::os::unix::fs::PermissionsExt::from_mode(0o700);
+        std::fs::set_permissions(dir.path(), private).unwrap();
+        ruby(store, dir.path(), "alpha", "write", &[], r#"{"x" => 1}"#);
+        let out = run(store, dir.path(), &["lint", "--json"]);
+        let clean = json_of(&String::from_utf8_lossy(&out.stdout));
+        let codes: Vec<&str> = clean["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap())
+            .collect();
+        assert!(!codes.contains(&"id-md5-perl"), "{store:?}: {clean}");
+        assert_eq!(clean["errors"], json!(0), "{store:?}: {clean}");
+        assert_eq!(clean["warnings"], json!(0), "{store:?}: {clean}");
+        assert!(out.status.success(), "{store:?}: {clean}");
+
+        // A session file its group may read: refused by the driver, reported by lint.
+        let file = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| !p.to_string_lossy().ends_with(".lock"))
+            .unwrap();
+        let mode = std::os::unix::fs::PermissionsExt::from_mode(0o640);
+        std::fs::set_permissions(&file, mode).unwrap();
+        let out = run(store, dir.path(), &["lint", "--json"]);
+        assert_eq!(out.status.code(), Some(1), "{store:?}");
+        let report = json_of(&String::from_utf8_lossy(&out.stdout));
+        let flagged = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "ruby-file-mode" && f["severity"] == "error");
+        assert!(flagged, "{store:?}: {report}");
+    }
+}

@@ -96,7 +96,8 @@ fn dsn_findings(config: &Config) -> Vec<Finding> {
     };
     if let Some(message) = weak {
         findings.push(Finding::new(Severity::Warning, "id-weak", message));
-    } else if dsn.id_name() == "md5" {
+    } else if dsn.id_name() == "md5" && !config.serializer().id_from_store() {
+        // (Perl makes no ids for a Ruby store: Ruby's own are SecureRandom.hex(16).)
         findings.push(Finding::new(
             Severity::Info,
             "id-md5-perl",
