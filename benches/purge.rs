@@ -100,7 +100,14 @@ fn rust_purge(master: &Path, work: &Path, jobs: usize, dry_run: bool) -> (f64, u
     let config = config(work);
     let started = Instant::now();
     let summary = config
-        .purge(PurgeOptions { dry_run, jobs }, &|_| {})
+        .purge(
+            PurgeOptions {
+                dry_run,
+                jobs,
+                idle_for: None,
+            },
+            &|_| {},
+        )
         .expect("purge");
     let seconds = started.elapsed().as_secs_f64();
     assert_eq!(summary.errors, 0, "{summary:?}");

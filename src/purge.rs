@@ -22,14 +22,16 @@
 
 use std::ops::ControlFlow;
 use std::sync::mpsc;
-use std::time::Instant;
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use cgi_session_drivers::{Swept, Verdict};
 use cgi_session_serializers::Value;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::session::{clear_params, expires_in, fate, stored_id, thaw_record, Fate, EXPIRY_KEYS};
+use crate::session::{
+    clear_params, expires_in, fate, keys, stored_id, stored_seconds, thaw_record, Fate, EXPIRY_KEYS,
+};
 
 /// How a purge runs.
 #[derive(Debug, Clone, Copy)]
@@ -38,6 +40,11 @@ pub struct PurgeOptions {
     pub dry_run: bool,
     /// Threads judging records (1: the listing thread does it all).
     pub jobs: usize,
+    /// Beyond Perl: also remove sessions idle this long, whatever their expiry: by
+    /// their `_SESSION_ATIME`, or, for a record that holds none (Ruby's stores, whose
+    /// sessions never expire), by when the store last wrote it
+    /// ([`Driver::modified`](crate::Driver::modified)). A record with neither is kept.
+    pub idle_for: Option<Duration>,
 }
 
 impl Default for PurgeOptions {
@@ -45,6 +52,7 @@ impl Default for PurgeOptions {
         PurgeOptions {
             dry_run: false,
             jobs: 1,
+            idle_for: None,
         }
     }
 }
@@ -112,7 +120,7 @@ impl Config {
     ) -> Result<PurgeSummary> {
         let started = Instant::now();
         let mut summary = if options.jobs <= 1 {
-            let mut judge = Judge::new(self, options.dry_run, observe);
+            let mut judge = Judge::new(self, options, observe);
             self.driver().traverse(&mut |id| {
                 judge.judge(id);
                 ControlFlow::Continue(())
@@ -137,7 +145,7 @@ impl Config {
                 .map(|_| {
                     let receive = &receive;
                     scope.spawn(move || {
-                        let mut judge = Judge::new(self, options.dry_run, observe);
+                        let mut judge = Judge::new(self, options, observe);
                         loop {
                             // The lock is held only while taking the next batch.
                             let batch = receive.lock().map(|r| r.recv());
@@ -183,6 +191,7 @@ impl Config {
 struct Judge<'c> {
     config: &'c Config,
     dry_run: bool,
+    idle_for: Option<Duration>,
     observe: &'c (dyn Fn(PurgeEvent<'_>) + Sync),
     buf: Vec<u8>,
     summary: PurgeSummary,
@@ -191,12 +200,13 @@ struct Judge<'c> {
 impl<'c> Judge<'c> {
     fn new(
         config: &'c Config,
-        dry_run: bool,
+        options: PurgeOptions,
         observe: &'c (dyn Fn(PurgeEvent<'_>) + Sync),
     ) -> Self {
         Judge {
             config,
-            dry_run,
+            dry_run: options.dry_run,
+            idle_for: options.idle_for,
             observe,
             buf: Vec::new(),
             summary: PurgeSummary::default(),
@@ -205,7 +215,7 @@ impl<'c> Judge<'c> {
 
     fn judge(&mut self, id: &str) {
         self.summary.scanned += 1;
-        let (config, dry_run) = (self.config, self.dry_run);
+        let (config, dry_run, idle_for) = (self.config, self.dry_run, self.idle_for);
         let mut cleared = 0;
         let mut bad = None;
         // A verdict kept from the driver: a dry run's, or one about another record.
@@ -215,7 +225,7 @@ impl<'c> Judge<'c> {
             .sweep_one(
                 id,
                 &mut self.buf,
-                &mut |bytes| match decide(config, id, bytes) {
+                &mut |bytes| match decide(config, id, bytes, idle_for) {
                     Err(error) => {
                         bad = Some(error);
                         Verdict::Keep
@@ -273,6 +283,23 @@ impl<'c> Judge<'c> {
     }
 }
 
+/// When a session was last used, in epoch seconds: its `_SESSION_ATIME`, or when the
+/// store last wrote a record that holds none; `None` when neither is known.
+fn idle_since(
+    config: &Config,
+    id: &str,
+    reserved: &cgi_session_serializers::Hash,
+) -> Result<Option<i64>> {
+    let atime = stored_seconds(reserved, keys::ATIME);
+    if atime > 0.0 {
+        return Ok(Some(atime as i64));
+    }
+    let written = config.driver().modified(id)?;
+    Ok(written
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_secs() as i64))
+}
+
 /// What a verdict would have done, for a dry run's counts.
 fn as_swept(verdict: &Verdict) -> Swept {
     match verdict {
@@ -283,12 +310,24 @@ fn as_swept(verdict: &Verdict) -> Swept {
 }
 
 /// Judges one record as a read-only load would (spec §4 step 3): the id to act on
-/// (the one the record holds), the verdict, and how many parameters it clears.
-fn decide(config: &Config, id: &str, bytes: &[u8]) -> Result<(String, Verdict, usize)> {
+/// (the one the record holds), the verdict, and how many parameters it clears. With
+/// `idle_for`, a session idle that long goes too ([`PurgeOptions::idle_for`]).
+fn decide(
+    config: &Config,
+    id: &str,
+    bytes: &[u8],
+    idle_for: Option<Duration>,
+) -> Result<(String, Verdict, usize)> {
     // The reserved keys decide; the rest is read only if parameters must be cleared.
     let reserved = thaw_record(config, id, bytes, Some(EXPIRY_KEYS))?;
     let target = stored_id(&reserved).unwrap_or_else(|| id.to_string());
     let now = config.now();
+    if let Some(idle_for) = idle_for {
+        if idle_since(config, id, &reserved)?.is_some_and(|t| now - t >= idle_for.as_secs() as i64)
+        {
+            return Ok((target, Verdict::Remove, 0));
+        }
+    }
     let (verdict, cleared) =
         match fate(&reserved, now) {
             Fate::Live => (Verdict::Keep, 0),

@@ -285,3 +285,67 @@ fn lint_finds_ruby_files_others_may_read_and_no_perl_id_weakness() {
         assert!(flagged, "{store:?}: {report}");
     }
 }
+
+#[test]
+fn purge_idle_for_removes_ruby_sessions_unused_that_long_by_their_file_time() {
+    if !ruby_usable() {
+        return;
+    }
+    for store in STORES {
+        let dir = tempfile::tempdir().unwrap();
+        ruby(store, dir.path(), "stale", "write", &[], r#"{"x" => 1}"#);
+        ruby(store, dir.path(), "fresh", "write", &[], r#"{"x" => 2}"#);
+        // Last used in 2001 by its own account, though its file is new: it goes.
+        let ancient = r#"{"_SESSION_ID" => "ancient", "_SESSION_ATIME" => 1000000000}"#;
+        ruby(store, dir.path(), "ancient", "write", &[], ancient);
+        // A session a Rust app touched carries its own access time, which decides.
+        let used = ok(run(store, dir.path(), &["new", "--set", "y=3"]));
+        let forty_days_ago =
+            std::time::SystemTime::now() - std::time::Duration::from_secs(40 * 86_400);
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.contains(&ruby_digest("stale")[7..])
+                || name.contains(&ruby_digest(used.trim())[7..])
+            {
+                file.set_modified(forty_days_ago).unwrap();
+            }
+        }
+        let dry = json_of(&ok(run(
+            store,
+            dir.path(),
+            &["purge", "--json", "--dry-run", "--idle-for", "30d"],
+        )));
+        assert_eq!(dry["expired"], json!(2), "{store:?}: {dry}");
+        assert_eq!(
+            ruby(store, dir.path(), "stale", "keys", &[], ""),
+            "x\n",
+            "dry run removed"
+        );
+        let summary = json_of(&ok(run(
+            store,
+            dir.path(),
+            &["purge", "--json", "--idle-for", "30d"],
+        )));
+        assert_eq!(
+            (summary["scanned"].clone(), summary["expired"].clone()),
+            (json!(4), json!(2)),
+            "{store:?}: {summary}"
+        );
+        for gone in ["stale", "ancient"] {
+            let keys = ruby(store, dir.path(), gone, "keys", &[], "");
+            assert_eq!(keys, "missing\n", "{store:?}: {gone}");
+        }
+        assert_ruby_reads(store, dir.path(), "fresh", r#"{"x" => 2}"#);
+        let kept = run(store, dir.path(), &["show", used.trim()]);
+        assert!(
+            kept.status.success(),
+            "{store:?}: a session with a recent ATIME went"
+        );
+        // Without --idle-for, Ruby sessions never expire; a bad time is a usage error.
+        let out = run(store, dir.path(), &["purge", "--idle-for", "soon"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("soon"));
+    }
+}

@@ -243,6 +243,15 @@ pub trait Driver: Send + Sync {
         sweep::through_contract(self, id, decide)
     }
 
+    /// When the record of `id` was last written, if the store keeps such a time
+    /// (`Ok(None)` otherwise, and when there is no record): what an idle purge falls
+    /// back on for a record that holds no `_SESSION_ATIME` (Ruby's stores). The
+    /// default knows nothing.
+    fn modified(&self, id: &str) -> Result<Option<std::time::SystemTime>, Error> {
+        let _ = id;
+        Ok(None)
+    }
+
     /// What this driver alone can tell about how its store is set up: file modes and
     /// owners, options that weaken it, indexes drifting from the data (see [`lint`]).
     /// Reads only; never changes the store. `Err` when the store cannot be inspected

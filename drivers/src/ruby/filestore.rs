@@ -158,6 +158,12 @@ impl Driver for RubyFileStoreDriver {
         self.layout.traverse(visit)
     }
 
+    /// The file's modification time: Ruby rewrites a FileStore session at the end of
+    /// every request that used it, so this is its last use.
+    fn modified(&self, id: &str) -> Result<Option<std::time::SystemTime>, Error> {
+        self.layout.modified(id)
+    }
+
     /// The directory's exposure, and session, `.lock` and `.new` files that are
     /// symlinks, foreign-owned or open to others (see the `lint` module).
     fn lint(&self) -> Result<Vec<Finding>, Error> {

@@ -78,6 +78,17 @@ impl Layout {
         &self.tmpdir
     }
 
+    /// When the session file of `id` was last written (Ruby's stores keep no access
+    /// time of their own); `None` when there is no such file.
+    pub(super) fn modified(&self, id: &str) -> Result<Option<std::time::SystemTime>, Error> {
+        let path = self.path_for("modified", id)?;
+        match std::fs::symlink_metadata(&path).and_then(|meta| meta.modified()) {
+            Ok(time) => Ok(Some(time)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(crate::file::io_error("modified", "couldn't stat", &path)(e)),
+        }
+    }
+
     /// The session file of `id`: by the digest a pseudo-id names when `DigestIds` is
     /// on, else by the digest of the id, as Ruby names it.
     pub(super) fn path_for(&self, op: &'static str, id: &str) -> Result<PathBuf, Error> {

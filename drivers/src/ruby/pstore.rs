@@ -111,6 +111,12 @@ impl Driver for RubyPStoreDriver {
         self.layout.traverse(visit)
     }
 
+    /// The file's modification time: PStore rewrites it only when the session
+    /// changed, so this is the last change, not the last access.
+    fn modified(&self, id: &str) -> Result<Option<std::time::SystemTime>, Error> {
+        self.layout.modified(id)
+    }
+
     /// The directory's exposure, and session files that are symlinks, foreign-owned
     /// or open to others (see the `lint` module).
     fn lint(&self) -> Result<Vec<Finding>, Error> {

@@ -76,12 +76,14 @@ pub fn run(cli: Cli) -> Result<()> {
             json,
             progress,
             jobs,
+            idle_for,
         } => {
             let options = crate::purge::Options {
                 dry_run,
                 json,
                 progress: progress.into(),
                 jobs,
+                idle_for: idle_for.as_deref().map(idle_time).transpose()?,
             };
             crate::purge::run(&config, options, &mut out)?
         }
@@ -125,6 +127,18 @@ pub fn warn_ignored_keys(config: &Config) {
              ignored, as Perl ignores it"
         );
     }
+}
+
+/// `--idle-for T` in Perl's time notation (`expire()`'s: `3600`, `+1h`, `30m`, `2d`).
+fn idle_time(text: &str) -> Result<std::time::Duration> {
+    let seconds = cgi_session::str2seconds(&Value::from(text))?
+        .and_then(|v| v.to_number())
+        .map(|n| n.as_i64())
+        .filter(|&s| s > 0)
+        .with_context(|| {
+            format!("--idle-for {text:?}: expected a positive time such as 30d, 12h or 3600")
+        })?;
+    Ok(std::time::Duration::from_secs(seconds as u64))
 }
 
 /// The store, with `--serializer` in place of the DSN's serializer when given.

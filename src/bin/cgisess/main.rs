@@ -117,6 +117,11 @@ pub enum Command {
         /// removals wait on the disk).
         #[arg(long, short = 'j', default_value_t = 1, value_name = "N")]
         jobs: usize,
+        /// Beyond Perl: also remove sessions idle this long (`30d`, `+12h`, `3600`), by
+        /// their access time, or for records that hold none (Ruby's stores, whose
+        /// sessions never expire) by when the store last wrote them.
+        #[arg(long, value_name = "T")]
+        idle_for: Option<String>,
     },
     /// Copy every session to another store (any driver and serializer), keeping every
     /// key, the access and creation times and per-parameter expiry as they are. Safe to

@@ -48,6 +48,7 @@ pub struct Options {
     pub json: bool,
     pub progress: Progress,
     pub jobs: usize,
+    pub idle_for: Option<std::time::Duration>,
 }
 
 /// How often a log-style progress line is written when standard error is no terminal.
@@ -69,6 +70,7 @@ pub fn run(config: &Config, options: Options, out: &mut impl Write) -> Result<()
         PurgeOptions {
             dry_run: options.dry_run,
             jobs,
+            idle_for: options.idle_for,
         },
         &observe,
     )?;
