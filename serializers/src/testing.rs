@@ -5,15 +5,7 @@ use std::collections::HashMap;
 
 use crate::{Error, Serializer, Value};
 
-/// Runs `f` on a thread with the 2 MB stack Rust gives new threads, as a server would.
-pub(crate) fn on_small_stack(f: impl FnOnce() + Send + 'static) {
-    std::thread::Builder::new()
-        .stack_size(2 * 1024 * 1024)
-        .spawn(f)
-        .unwrap()
-        .join()
-        .unwrap();
-}
+pub(crate) use cgi_session_test_support::on_small_stack;
 
 /// Tiny xorshift: deterministic mutations without another dependency.
 struct Rng(u64);

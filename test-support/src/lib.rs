@@ -41,18 +41,45 @@ pub fn service_up(what: &str, probe: impl FnOnce() -> Result<(), String>) -> boo
 /// `CGISESS_REQUIRE_ORACLE=1`.
 pub fn oracle_has(modules: &[&str]) -> bool {
     gate(REQUIRE_ORACLE, "the Perl oracle", || {
-        let out = Command::new("perl")
-            .arg("-MCGI::Session 4.48")
-            .args(modules.iter().map(|m| format!("-M{m}")))
-            .args(["-e", "1"])
-            .output()
-            .map_err(|e| format!("cannot run perl: {e}"))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
-        }
+        succeeds(
+            Command::new("perl")
+                .arg("-MCGI::Session 4.48")
+                .args(modules.iter().map(|m| format!("-M{m}")))
+                .args(["-e", "1"]),
+        )
     })
+}
+
+/// Whether Ruby with its CGI::Session stores (cgi/session, cgi/session/pstore) runs,
+/// the oracle of the Ruby stores: skip, or fail under `CGISESS_REQUIRE_ORACLE=1`.
+pub fn ruby_has_cgi_session() -> bool {
+    gate(REQUIRE_ORACLE, "the Ruby oracle", || {
+        succeeds(Command::new("ruby").args(["-rcgi/session", "-rcgi/session/pstore", "-e", "1"]))
+    })
+}
+
+/// A probe: `command` runs and exits 0, else what it said on stderr.
+fn succeeds(command: &mut Command) -> Result<(), String> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let out = command
+        .output()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
+    }
+}
+
+/// Runs `f` on a thread with the 2 MB stack Rust gives new threads, as a server would:
+/// where deep data must be read and written without a stack overflow.
+pub fn on_small_stack(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap();
 }
 
 /// `perl -e SCRIPT`, for the caller to add arguments and environment to.
@@ -71,18 +98,19 @@ pub fn run(command: &mut Command, stdin: &[u8]) -> Vec<u8> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("perl runs");
+        .expect("the oracle runs");
     let mut pipe = child.stdin.take().expect("stdin is piped");
     let input = stdin.to_vec();
     let writer = std::thread::spawn(move || pipe.write_all(&input));
-    let out = child.wait_with_output().expect("perl finishes");
+    let out = child.wait_with_output().expect("the oracle finishes");
     writer
         .join()
         .expect("writer thread")
-        .expect("perl reads its input");
+        .expect("the oracle reads its input");
     assert!(
         out.status.success(),
-        "perl failed ({}): {}",
+        "{:?} failed ({}): {}",
+        command.get_program(),
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );

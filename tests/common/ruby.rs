@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use cgi_session::Value;
-use cgi_session_test_support::{gate, run, REQUIRE_ORACLE};
+pub use cgi_session_test_support::ruby_has_cgi_session as ruby_usable;
+use cgi_session_test_support::run;
 
 /// Ruby's two file stores, as the DSN and the oracle name them.
 #[derive(Debug, Clone, Copy)]
@@ -30,21 +31,6 @@ impl Store {
             Store::PStore => "pstore",
         }
     }
-}
-
-/// Whether Ruby with cgi/session runs here: skip, or fail under CGISESS_REQUIRE_ORACLE=1.
-pub fn ruby_usable() -> bool {
-    gate(REQUIRE_ORACLE, "the Ruby oracle", || {
-        let out = Command::new("ruby")
-            .args(["-rcgi/session", "-rcgi/session/pstore", "-e", "1"])
-            .output()
-            .map_err(|e| format!("cannot run ruby: {e}"))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).trim().to_owned())
-        }
-    })
 }
 
 pub fn oracle_script() -> PathBuf {

@@ -19,17 +19,9 @@ use std::path::Path;
 
 use cgi_session::{registry, serializers, Args, Config, Error, Serializer, Value};
 
-use catalogue::{canary, catalogue, truncation_seeds, yaml_bomb, Case, Expect, FORMATS};
+use cgi_session_test_support::on_small_stack;
 
-/// Runs `f` on a thread with the 2 MB stack Rust gives new threads, as a server would.
-fn on_small_stack(f: impl FnOnce() + Send + 'static) {
-    std::thread::Builder::new()
-        .stack_size(2 * 1024 * 1024)
-        .spawn(f)
-        .unwrap()
-        .join()
-        .unwrap();
-}
+use catalogue::{canary, catalogue, truncation_seeds, yaml_bomb, Case, Expect, FORMATS};
 
 fn serializer(name: &str) -> std::sync::Arc<dyn Serializer> {
     registry::serializer(name, name).unwrap()

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use cgi_session::{Args, Config, PurgeOptions};
+use cgi_session_test_support::run;
 
 /// Where the parent tells [`umask_child_main`] to work.
 const CHILD_DIR: &str = "CGISESS_TEST_SECURITY_UMASK_DIR";
@@ -39,17 +40,13 @@ fn sessions_are_closed_to_other_users_under_umask_022_and_000() {
     // The umask is per process and tests run in threads: each runs in a child.
     for (umask, file_mode, dir_mode) in [("022", 0o640, 0o750), ("000", 0o660, 0o770)] {
         let tmp = tempfile::tempdir().unwrap();
-        let out = Command::new("sh")
-            .args(["-c", &format!("umask {umask} && exec \"$0\" \"$@\"")])
-            .arg(std::env::current_exe().unwrap())
-            .args(["--exact", "umask_child", "--ignored", "--test-threads=1"])
-            .env(CHILD_DIR, tmp.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        run(
+            Command::new("sh")
+                .args(["-c", &format!("umask {umask} && exec \"$0\" \"$@\"")])
+                .arg(std::env::current_exe().unwrap())
+                .args(["--exact", "umask_child", "--ignored", "--test-threads=1"])
+                .env(CHILD_DIR, tmp.path()),
+            b"",
         );
         let sessions = tmp.path().join("sessions");
         let files: Vec<_> = fs::read_dir(&sessions)

@@ -179,9 +179,7 @@ mod tests {
     use crate::listed;
 
     fn driver(dir: &Path, extra: &[(&str, &str)]) -> RubyFileStoreDriver {
-        let mut args: Args = cgi_session_test_support::pairs(extra);
-        args.insert("tmpdir".into(), dir.to_str().unwrap().into());
-        RubyFileStoreDriver::from_args(&args).unwrap()
+        RubyFileStoreDriver::from_args(&super::super::tests::args_in(dir, extra)).unwrap()
     }
 
     fn mode(path: &Path) -> u32 {

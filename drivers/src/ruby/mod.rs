@@ -164,10 +164,18 @@ fn creating(options: &mut OpenOptions) -> &mut OpenOptions {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
+    use crate::Args;
+
+    /// Driver args naming `dir` as the `tmpdir`, with `extra`.
+    pub(in crate::ruby) fn args_in(dir: &Path, extra: &[(&str, &str)]) -> Args {
+        let mut args: Args = cgi_session_test_support::pairs(extra);
+        args.insert("tmpdir".into(), dir.to_str().unwrap().into());
+        args
+    }
 
     #[test]
     fn open_private_refuses_symlinks_other_modes_and_other_owners() {

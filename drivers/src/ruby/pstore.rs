@@ -131,9 +131,7 @@ mod tests {
     use super::*;
 
     fn driver(dir: &Path, extra: &[(&str, &str)]) -> RubyPStoreDriver {
-        let mut args: Args = cgi_session_test_support::pairs(extra);
-        args.insert("tmpdir".into(), dir.to_str().unwrap().into());
-        RubyPStoreDriver::from_args(&args).unwrap()
+        RubyPStoreDriver::from_args(&super::super::tests::args_in(dir, extra)).unwrap()
     }
 
     #[test]
