@@ -131,7 +131,8 @@ pub fn warn_ignored_keys(config: &Config) {
 
 /// `--idle-for T` in Perl's time notation (`expire()`'s: `3600`, `+1h`, `30m`, `2d`).
 fn idle_time(text: &str) -> Result<std::time::Duration> {
-    let seconds = cgi_session::str2seconds(&Value::from(text))?
+    let seconds = cgi_session::str2seconds(&Value::from(text))
+        .with_context(|| format!("--idle-for {text:?}"))?
         .and_then(|v| v.to_number())
         .map(|n| n.as_i64())
         .filter(|&s| s > 0)
